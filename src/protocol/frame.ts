@@ -1,0 +1,36 @@
+/**
+ * Server → client lines of the fanout protocol (SPEC §1): classifies one line
+ * (terminator already removed) as a pong, a delivery, a server notice or other.
+ */
+import * as Either from "effect/Either"
+import { validateChannelName, validateMessageText } from "./names.js"
+
+/** One line received from a fanout server. */
+export type Frame =
+  | { readonly _tag: "Pong"; readonly serverTime: number }
+  | { readonly _tag: "Delivery"; readonly channel: string; readonly message: string }
+  | { readonly _tag: "Debug"; readonly text: string }
+  | { readonly _tag: "Other"; readonly line: string }
+
+const digitsOnly = /^[0-9]+$/
+
+/**
+ * Classifies a line:
+ * - only ASCII digits: `Pong` (the server's clock, unix seconds);
+ * - otherwise split at the *first* `!`: channel `debug` gives `Debug`, any other
+ *   valid channel with a valid, non-empty message gives `Delivery` (the message
+ *   keeps any further `!`); a part that breaks the name rules gives `Other`;
+ * - anything else (e.g. `info` reply lines `uptime: …`) is `Other`.
+ */
+export const parseFrame = (line: string): Frame => {
+  if (digitsOnly.test(line)) return { _tag: "Pong", serverTime: Number(line) }
+  const bang = line.indexOf("!")
+  if (bang === -1) return { _tag: "Other", line }
+  const channel = line.slice(0, bang)
+  const message = line.slice(bang + 1)
+  if (channel === "debug") return { _tag: "Debug", text: message }
+  if (Either.isLeft(validateChannelName(channel)) || Either.isLeft(validateMessageText(message))) {
+    return { _tag: "Other", line }
+  }
+  return { _tag: "Delivery", channel, message }
+}
