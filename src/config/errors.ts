@@ -1,0 +1,40 @@
+/**
+ * Why a config could not be loaded: unreadable file, invalid YAML, or a
+ * document that breaks the rules, with every issue named by its path.
+ */
+import * as Data from "effect/Data"
+
+/** One problem in a config. `path` is like `servers[0].channels[1].action`; "" is the document itself. */
+export interface ConfigIssue {
+  readonly path: string
+  readonly message: string
+}
+
+/** `path: message`, or just the message for the document itself. */
+export const formatIssue = (issue: ConfigIssue): string =>
+  issue.path === "" ? issue.message : `${issue.path}: ${issue.message}`
+
+/**
+ * - `Read`: the file could not be read (one issue: the system's reason).
+ * - `Syntax`: not valid YAML (one issue per YAML error, message `line L, column C: reason`).
+ * - `Invalid`: valid YAML that breaks the config rules (every issue, ordered by path).
+ */
+export class ConfigError extends Data.TaggedError("ConfigError")<{
+  readonly source: string
+  readonly reason: "Read" | "Syntax" | "Invalid"
+  readonly issues: ReadonlyArray<ConfigIssue>
+}> {
+  override get message(): string {
+    switch (this.reason) {
+      case "Read":
+        return `cannot read config ${this.source}: ${this.issues.map((issue) => issue.message).join("; ")}`
+      case "Syntax": {
+        const [first, ...rest] = this.issues.map((issue) => `at ${issue.message}`)
+        return [`invalid YAML in ${this.source} ${first ?? "at an unknown place"}`, ...rest.map((line) => `  ${line}`)]
+          .join("\n")
+      }
+      case "Invalid":
+        return [`invalid config ${this.source}:`, ...this.issues.map((issue) => `  ${formatIssue(issue)}`)].join("\n")
+    }
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * The YAML configuration (SPEC §5): the resolved model, decoding with every
+ * issue reported by path, and loading from the path the command line chooses.
+ */
+export type { BrokerConfig, ChannelConfig, Config, LogLevel, ServerConfig } from "./model.js"
+export { Defaults, MAX_SECONDS } from "./model.js"
+export { ConfigError, type ConfigIssue, formatIssue } from "./errors.js"
+export { decodeConfig } from "./decode.js"
+export { CONFIG_ENV_VAR, DEFAULT_CONFIG_PATH, loadConfig, resolveConfigPath } from "./load.js"
+export { RawConfig } from "./schema.js"

@@ -1,0 +1,88 @@
+/**
+ * Config rules beyond the schema's types: channel names, duplicates, actions
+ * that compile. They read the raw document, so they report even when the schema fails elsewhere.
+ */
+import * as Either from "effect/Either"
+import { compileTemplate } from "../action/index.js"
+import { isReservedChannel, validateChannelName } from "../protocol/index.js"
+import { formatPath, type IssuePath, type PathIssue } from "./path.js"
+
+type Mapping = Readonly<Record<string, unknown>>
+
+const isRecord = (value: unknown): value is Mapping =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+const field = (value: unknown, key: string): unknown =>
+  isRecord(value) && Object.hasOwn(value, key) ? value[key] : undefined
+
+const quoted = (text: string): string => JSON.stringify(text)
+
+const elements = (value: unknown): ReadonlyArray<unknown> => (Array.isArray(value) ? value : [])
+
+/** Every rule issue of a document; a rule skips a value of the wrong type (the schema reports it). */
+export const ruleIssues = (document: unknown): ReadonlyArray<PathIssue> => {
+  const servers = field(document, "servers")
+  const issues: Array<PathIssue> = []
+  if (Array.isArray(servers) && servers.length === 0 && isRecord(document) && !Object.hasOwn(document, "broker")) {
+    issues.push({
+      path: ["servers"],
+      message: "must list at least one server (an empty list is allowed only with a broker: section)"
+    })
+  }
+  elements(servers).forEach((server, i) => issues.push(...serverIssues(server, ["servers", i])))
+  return issues
+}
+
+const serverIssues = (server: unknown, path: IssuePath): ReadonlyArray<PathIssue> => {
+  const issues: Array<PathIssue> = [...filterIssues(field(server, "filter"), [...path, "filter"])]
+  const firstByName = new Map<string, IssuePath>()
+  elements(field(server, "channels")).forEach((channel, j) => {
+    const channelPath = [...path, "channels", j]
+    const name = field(channel, "name")
+    if (typeof name === "string") {
+      const namePath = [...channelPath, "name"]
+      const problem = channelNameProblem(name)
+      if (problem !== undefined) issues.push({ path: namePath, message: problem })
+      const first = firstByName.get(name)
+      if (first === undefined) firstByName.set(name, channelPath)
+      else issues.push({ path: namePath, message: `duplicate channel ${quoted(name)} (first at ${formatPath(first)})` })
+    }
+    issues.push(...actionIssues(channel, channelPath))
+    issues.push(...filterIssues(field(channel, "filter"), [...channelPath, "filter"]))
+  })
+  return issues
+}
+
+const RESERVED_WHY = `(every client receives "all"; "debug" carries server notices)`
+
+const channelNameProblem = (name: string): string | undefined =>
+  isReservedChannel(name)
+    ? `${quoted(name)} is reserved by the fanout protocol ${RESERVED_WHY}`
+    : Either.match(validateChannelName(name), { onLeft: (error) => error.message, onRight: () => undefined })
+
+const actionIssues = (channel: unknown, channelPath: IssuePath): ReadonlyArray<PathIssue> => {
+  const action = field(channel, "action")
+  const shell = field(channel, "shell") ?? false
+  if (typeof action !== "string" || typeof shell !== "boolean") return []
+  return Either.match(compileTemplate(action, { shell }), {
+    onLeft: (error) => [{ path: [...channelPath, "action"], message: error.detail }],
+    onRight: () => []
+  })
+}
+
+// Two entries for one key would AND them: almost always meant as one entry with both values.
+const duplicateKey = (key: string, first: IssuePath): string =>
+  `duplicate filter key ${quoted(key)} (first at ${formatPath(first)}; list all accepted values in one entry)`
+
+const filterIssues = (filter: unknown, path: IssuePath): ReadonlyArray<PathIssue> => {
+  const issues: Array<PathIssue> = []
+  const firstByKey = new Map<string, IssuePath>()
+  elements(filter).forEach((entry, k) => {
+    const key = field(entry, "key")
+    if (typeof key !== "string") return
+    const first = firstByKey.get(key)
+    if (first === undefined) firstByKey.set(key, [...path, k])
+    else issues.push({ path: [...path, k, "key"], message: duplicateKey(key, first) })
+  })
+  return issues
+}

@@ -1,0 +1,111 @@
+/**
+ * The config file as written (SPEC §5): an Effect Schema of the raw YAML,
+ * with types, ranges and defaults. Rules that need more than one field live in rules.ts.
+ */
+import * as Schema from "effect/Schema"
+import { Defaults, MAX_SECONDS } from "./model.js"
+
+/**
+ * What a value must be, said to an operator ("an integer from 1 to 65535").
+ * issues.ts reads it to write `must be <expected>, got <actual>`.
+ */
+export const ExpectedId: unique symbol = Symbol.for("f2bc/config/Expected")
+
+const expected = (text: string) => ({ [ExpectedId]: text })
+
+const NonEmptyString = Schema.String.pipe(Schema.minLength(1)).annotations(expected("a non-empty string"))
+
+const Port = Schema.Number.pipe(Schema.int(), Schema.between(1, 65_535)).annotations(
+  expected("an integer from 1 to 65535")
+)
+
+const Seconds = Schema.Number.pipe(Schema.greaterThan(0), Schema.lessThanOrEqualTo(MAX_SECONDS)).annotations(
+  expected(`a number of seconds greater than 0 and at most ${MAX_SECONDS}`)
+)
+
+const PositiveInt = Schema.Number.pipe(Schema.int(), Schema.greaterThanOrEqualTo(1)).annotations(
+  expected("a positive integer")
+)
+
+/** A filter key has the message grammar's key syntax (SPEC §2). */
+const FilterKey = Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9_.-]+$/)).annotations(
+  expected(`a key of letters, digits, "_", "." or "-"`)
+)
+
+/**
+ * `values: [22]` means the text "22": numbers and booleans are taken as their
+ * text (String(22) = "22", true = "true"). Write other numbers in quotes
+ * (`"1.50"`), since YAML has already turned 1.50 into 1.5.
+ */
+const FilterValue = Schema.transform(
+  Schema.Union(Schema.String, Schema.Number.pipe(Schema.finite()), Schema.Boolean),
+  Schema.String,
+  { strict: true, decode: (value) => String(value), encode: (text) => text }
+).annotations(expected("a string"))
+
+export const RawFilterEntry = Schema.Struct({
+  key: FilterKey,
+  values: Schema.Array(FilterValue).pipe(Schema.minItems(1)).annotations(expected("a non-empty list of strings"))
+}).annotations(expected("a mapping with key and values"))
+
+export const RawFilter = Schema.Array(RawFilterEntry).annotations(expected("a list of filter entries"))
+
+const emptyFilter = (): ReadonlyArray<typeof RawFilterEntry.Type> => []
+
+export const RawChannel = Schema.Struct({
+  name: Schema.String.annotations(expected("a string")),
+  action: NonEmptyString,
+  filter: Schema.optionalWith(RawFilter, { exact: true, default: emptyFilter }),
+  shell: Schema.optionalWith(Schema.Boolean.annotations(expected("true or false")), {
+    exact: true,
+    default: () => Defaults.shell
+  }),
+  missing: Schema.optionalWith(Schema.Literal("reject", "empty").annotations(expected(`"reject" or "empty"`)), {
+    exact: true,
+    default: () => Defaults.missing
+  }),
+  timeout: Schema.optionalWith(Seconds, { exact: true, default: () => Defaults.timeout })
+})
+
+export const RawServer = Schema.Struct({
+  host: NonEmptyString,
+  port: Port,
+  ping_timeout: Schema.optionalWith(Seconds, { exact: true, default: () => Defaults.ping_timeout }),
+  channels: Schema.Array(RawChannel).pipe(Schema.minItems(1)).annotations(expected("a non-empty list of channels")),
+  filter: Schema.optionalWith(RawFilter, { exact: true, default: emptyFilter })
+})
+
+export const RawBroker = Schema.Struct({
+  host: Schema.optionalWith(NonEmptyString, { exact: true, default: () => Defaults.broker.host }),
+  port: Schema.optionalWith(
+    Schema.Number.pipe(Schema.int(), Schema.between(0, 65_535)).annotations(
+      expected("an integer from 0 to 65535 (0 = any free port)")
+    ),
+    { exact: true, default: () => Defaults.broker.port }
+  ),
+  max_clients: Schema.optionalWith(PositiveInt, { exact: true, default: () => Defaults.broker.max_clients }),
+  max_line_bytes: Schema.optionalWith(PositiveInt, { exact: true, default: () => Defaults.broker.max_line_bytes }),
+  max_output_bytes: Schema.optionalWith(PositiveInt, {
+    exact: true,
+    default: () => Defaults.broker.max_output_bytes
+  })
+})
+
+const LogLevel = Schema.Literal(0, 1, 2, 3).annotations(expected("an integer from 0 to 3"))
+
+export const RawConfig = Schema.Struct({
+  servers: Schema.Array(RawServer).annotations(expected("a list of servers")),
+  log_level: Schema.optionalWith(LogLevel, { exact: true, default: () => Defaults.log_level }),
+  log_file: Schema.optionalWith(NonEmptyString, { exact: true }),
+  pid_file: Schema.optionalWith(NonEmptyString, { exact: true }),
+  /** `broker:` with no value (YAML null) means the same as `broker: {}`: all defaults. */
+  broker: Schema.optionalWith(
+    Schema.NullOr(RawBroker).annotations(expected("a mapping (or nothing, for all defaults)")),
+    { exact: true }
+  ),
+  max_line_bytes: Schema.optionalWith(PositiveInt, { exact: true, default: () => Defaults.max_line_bytes })
+})
+
+export type RawConfig = typeof RawConfig.Type
+export type RawServer = typeof RawServer.Type
+export type RawChannel = typeof RawChannel.Type

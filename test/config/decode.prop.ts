@@ -1,0 +1,145 @@
+/**
+ * Property tests of SPEC §5 config loading: any text is answered with a Config
+ * or a ConfigError; a valid config states its values; an unknown key anywhere is named at its path.
+ */
+import { FastCheck as fc } from "effect"
+import * as Either from "effect/Either"
+import { describe, expect, it } from "vitest"
+import * as YAML from "yaml"
+import { decodeConfig, formatIssue } from "../../src/config/index.js"
+
+const NUM_RUNS = 300
+
+const word = fc.stringMatching(/^[A-Za-z][A-Za-z0-9_-]{0,7}$/)
+const reserved = new Set(["all", "debug"])
+const channelName = word.filter((name) => !reserved.has(name))
+const seconds = fc.double({ min: 0.001, max: 86_400, noNaN: true })
+const filter = fc.uniqueArray(
+  fc.record({ key: word, values: fc.array(fc.stringMatching(/^[a-z0-9]{1,6}$/), { minLength: 1, maxLength: 3 }) }),
+  { selector: (entry) => entry.key, maxLength: 3 }
+)
+
+/** A raw channel with optional keys sometimes present (`undefined` = left out). */
+const channel = fc.record(
+  {
+    name: channelName,
+    action: fc.constantFrom("fail2ban-client set %jail% %action% %ip%", "/bin/true", "logger -t f2bc %_msg%"),
+    filter,
+    missing: fc.constantFrom("reject", "empty"),
+    timeout: seconds
+  },
+  { requiredKeys: ["name", "action"] }
+)
+
+const server = fc.record(
+  {
+    host: word,
+    port: fc.integer({ min: 1, max: 65_535 }),
+    ping_timeout: seconds,
+    channels: fc.uniqueArray(channel, { selector: (c) => c.name, minLength: 1, maxLength: 3 }),
+    filter
+  },
+  { requiredKeys: ["host", "port", "channels"] }
+)
+
+const document = fc.record(
+  {
+    servers: fc.array(server, { minLength: 1, maxLength: 3 }),
+    log_level: fc.constantFrom(0, 1, 2, 3),
+    log_file: fc.constant("/var/log/f2bc.log"),
+    pid_file: fc.constant("/run/f2bc.pid"),
+    max_line_bytes: fc.integer({ min: 1, max: 1 << 20 })
+  },
+  { requiredKeys: ["servers"] }
+)
+
+describe("SPEC §5 config loading (properties)", () => {
+  it("any text gives a Config or a ConfigError with at least one issue, never a throw", () => {
+    const texts = fc.oneof(
+      fc.string(),
+      fc.jsonValue().map((value) => JSON.stringify(value)),
+      document.chain((doc) =>
+        fc.nat({ max: 200 }).map((cut) => {
+          const text = YAML.stringify(doc)
+          return text.slice(0, cut % (text.length + 1))
+        })
+      )
+    )
+    fc.assert(
+      fc.property(texts, (text) => {
+        const result = decodeConfig(text, "<inline>")
+        if (Either.isLeft(result)) {
+          expect(result.left.issues.length).toBeGreaterThan(0)
+          expect(result.left.message.length).toBeGreaterThan(0)
+        }
+      }),
+      { numRuns: NUM_RUNS }
+    )
+  })
+
+  it("a valid config resolves to the values it states, and the defaults for keys it leaves out", () => {
+    fc.assert(
+      fc.property(document, (doc) => {
+        const result = decodeConfig(YAML.stringify(doc), "<inline>")
+        if (Either.isLeft(result)) throw new Error(result.left.message)
+        const config = result.right
+        expect(config.log_level).toBe(doc.log_level ?? 2)
+        expect(config.log_file).toBe(doc.log_file)
+        expect(config.pid_file).toBe(doc.pid_file)
+        expect(config.max_line_bytes).toBe(doc.max_line_bytes ?? 65_536)
+        expect(config.broker).toBeUndefined()
+        expect(config.servers.map((s) => ({ ...s, channels: s.channels.map(({ template: _, ...c }) => c) }))).toEqual(
+          doc.servers.map((s) => ({
+            host: s.host,
+            port: s.port,
+            ping_timeout: s.ping_timeout ?? 60,
+            filter: s.filter ?? [],
+            channels: s.channels.map((c) => ({
+              name: c.name,
+              action: c.action,
+              filter: c.filter ?? [],
+              shell: false,
+              missing: c.missing ?? "reject",
+              timeout: c.timeout ?? 30
+            }))
+          }))
+        )
+      }),
+      { numRuns: NUM_RUNS }
+    )
+  })
+
+  it("an unknown key added at any level is the one issue, at its path, naming the keys expected there", () => {
+    const known = new Set(["servers", "log_level", "log_file", "pid_file", "broker", "max_line_bytes", "host", "port",
+      "ping_timeout", "channels", "filter", "name", "action", "shell", "missing", "timeout", "key", "values"])
+    const unknownKey = fc.stringMatching(/^[a-z][a-z_]{0,9}$/).filter((key) => !known.has(key))
+    const level = fc.constantFrom("root", "server", "channel", "filter")
+    fc.assert(
+      fc.property(unknownKey, level, (key, where) => {
+        const doc = {
+          servers: [{
+            host: "a",
+            port: 1,
+            channels: [{ name: "C", action: "true" }],
+            filter: [{ key: "jail", values: ["sshd"] }]
+          }]
+        }
+        const server = doc.servers[0] as Record<string, unknown>
+        const targets: Record<string, [Record<string, unknown>, string, string]> = {
+          root: [doc, key, "servers, log_level, log_file, pid_file, broker, max_line_bytes"],
+          server: [server, `servers[0].${key}`, "host, port, ping_timeout, channels, filter"],
+          channel: [doc.servers[0]!.channels[0]!, `servers[0].channels[0].${key}`,
+            "name, action, filter, shell, missing, timeout"],
+          filter: [doc.servers[0]!.filter[0]!, `servers[0].filter[0].${key}`, "key, values"]
+        }
+        const [target, path, expected] = targets[where]!
+        target[key] = 1
+        const result = decodeConfig(YAML.stringify(doc), "<inline>")
+        expect(Either.isLeft(result) && result.left.issues.map(formatIssue)).toEqual([
+          `${path}: unknown key (expected one of: ${expected})`
+        ])
+      }),
+      { numRuns: NUM_RUNS }
+    )
+  })
+})
