@@ -1,0 +1,118 @@
+import { describe, expect, it } from "vitest"
+import { type HubEvent, makeHub, type Peer } from "../../src/broker/internal/hub.js"
+
+/** A peer that records what the hub does to it; `pending` plays the socket's unsent bytes. */
+const fakePeer = (remote: string) => {
+  const peer = {
+    remote,
+    pending: 0,
+    written: [] as Array<string>,
+    ended: undefined as string | undefined,
+    destroyed: false,
+    get writableLength() {
+      return peer.pending
+    },
+    write: (data: string | Uint8Array) => {
+      peer.written.push(typeof data === "string" ? data : Buffer.from(data).toString("utf8"))
+    },
+    end: (data: string) => {
+      peer.ended = data
+    },
+    destroy: () => {
+      peer.destroyed = true
+    }
+  }
+  return peer satisfies Peer
+}
+
+const setup = (limits: { maxClients?: number; maxOutputBytes?: number; maxLineBytes?: number } = {}) => {
+  const events: Array<HubEvent> = []
+  const hub = makeHub(
+    { maxClients: limits.maxClients ?? 10, maxLineBytes: limits.maxLineBytes ?? 1024, maxOutputBytes: limits.maxOutputBytes ?? 100 },
+    (event) => events.push(event),
+    () => 1_795_605_900_500
+  )
+  return { hub, events }
+}
+
+const bytes = (text: string) => new TextEncoder().encode(text)
+
+describe("broker hub", () => {
+  it("greets, subscribes to `all`, and answers ping with the clock in whole seconds", () => {
+    const { hub } = setup()
+    const peer = fakePeer("a")
+    const session = hub.open(peer)
+    session?.receive(bytes("ping\n"))
+    expect(peer.written).toEqual(["debug!connected...\n", "1795605900\n"])
+    expect(hub.stats()).toMatchObject({ clients: 1, channels: 1, subscriptions: 1 })
+  })
+
+  it("writes the same delivery to every subscriber of the channel and to nobody else", () => {
+    const { hub } = setup()
+    const [a, b, c] = [fakePeer("a"), fakePeer("b"), fakePeer("c")]
+    const sa = hub.open(a)
+    const sb = hub.open(b)
+    hub.open(c)
+    sa?.receive(bytes("subscribe x\n"))
+    sb?.receive(bytes("subscribe x\nannounce x hi there\n"))
+    expect(a.written.at(-1)).toBe("x!hi there\n")
+    expect(b.written.at(-1)).toBe("x!hi there\n")
+    expect(c.written).toEqual(["debug!connected...\n"])
+    expect(hub.stats()).toMatchObject({ announcements: 1, deliveries: 2 })
+  })
+
+  it("SPEC §8: a subscriber whose unsent output exceeds maxOutputBytes is disconnected before the next write", () => {
+    const { hub, events } = setup({ maxOutputBytes: 100 })
+    const slow = fakePeer("slow")
+    const fast = fakePeer("fast")
+    hub.open(slow)?.receive(bytes("subscribe x\n"))
+    hub.open(fast)?.receive(bytes("subscribe x\n"))
+    const publisher = hub.open(fakePeer("p"))
+    slow.pending = 100 // at the bound: still written to
+    publisher?.receive(bytes("announce x one\n"))
+    expect(slow.written.at(-1)).toBe("x!one\n")
+    slow.pending = 101
+    publisher?.receive(bytes("announce x two\nannounce x three\n"))
+    expect(slow.destroyed).toBe(true)
+    expect(slow.written.at(-1)).toBe("x!one\n")
+    expect(fast.written.slice(-3)).toEqual(["x!one\n", "x!two\n", "x!three\n"])
+    expect(events).toContainEqual({ _tag: "SlowClient", remote: "slow", pendingBytes: 101 })
+    expect(hub.stats()).toMatchObject({ clients: 2, slowClientDisconnects: 1, deliveries: 2 + 1 + 1 })
+  })
+
+  it("SPEC §8: beyond maxClients a connection gets debug!busy and is closed", () => {
+    const { hub, events } = setup({ maxClients: 1 })
+    expect(hub.open(fakePeer("a"))).toBeDefined()
+    const refused = fakePeer("b")
+    expect(hub.open(refused)).toBeUndefined()
+    expect(refused.ended).toBe("debug!busy\n")
+    expect(refused.written).toEqual([])
+    expect(events).toContainEqual({ _tag: "Busy", remote: "b" })
+  })
+
+  it("a closed client's subscriptions are removed, and its channels with them", () => {
+    const { hub } = setup()
+    const session = hub.open(fakePeer("a"))
+    session?.receive(bytes("subscribe x\n"))
+    expect(hub.stats()).toMatchObject({ channels: 2, subscriptions: 2 })
+    session?.closed()
+    expect(hub.stats()).toMatchObject({ clients: 0, channels: 0, subscriptions: 0 })
+  })
+
+  it("an over-long request is reported and the rest of the chunk is still handled", () => {
+    const { hub, events } = setup({ maxLineBytes: 8 })
+    const peer = fakePeer("a")
+    hub.open(peer)?.receive(bytes("announce all 123456789\nping\n"))
+    expect(peer.written.at(-1)).toBe("1795605900\n")
+    expect(events).toContainEqual({ _tag: "Overlong", remote: "a", bytes: 22 })
+  })
+
+  it("closeAll disconnects every client", () => {
+    const { hub } = setup()
+    const peers = [fakePeer("a"), fakePeer("b")]
+    for (const peer of peers) hub.open(peer)
+    hub.closeAll()
+    expect(peers.every((p) => p.destroyed)).toBe(true)
+    expect(hub.stats().clients).toBe(0)
+  })
+})

@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest"
+import { parseRequestLine } from "../../src/broker/internal/requestLine.js"
+
+describe("broker request lines (SPEC §1, read the way fanout reads them)", () => {
+  it("ping and info are exact words", () => {
+    expect(parseRequestLine("ping")).toEqual({ _tag: "Ping" })
+    expect(parseRequestLine("info")).toEqual({ _tag: "Info" })
+    expect(parseRequestLine("ping ")).toBeUndefined()
+    expect(parseRequestLine("PING")).toBeUndefined()
+  })
+
+  it("subscribe and unsubscribe take the rest of the line as the channel (the hub checks it)", () => {
+    expect(parseRequestLine("subscribe bans")).toEqual({ _tag: "Subscribe", channel: "bans" })
+    expect(parseRequestLine("unsubscribe bans")).toEqual({ _tag: "Unsubscribe", channel: "bans" })
+    expect(parseRequestLine("subscribe a b")).toEqual({ _tag: "Subscribe", channel: "a b" })
+  })
+
+  it("announce splits at the first space after the channel; the message keeps spaces and `!`", () => {
+    expect(parseRequestLine("announce c jail=sshd, ip=192.0.2.7")).toEqual({
+      _tag: "Announce",
+      channel: "c",
+      message: "jail=sshd, ip=192.0.2.7"
+    })
+    expect(parseRequestLine("announce c  two  spaces! ")).toEqual({
+      _tag: "Announce",
+      channel: "c",
+      message: " two  spaces! "
+    })
+  })
+
+  it("announce without a message has an empty message (dropped by the hub)", () => {
+    expect(parseRequestLine("announce c")).toEqual({ _tag: "Announce", channel: "c", message: "" })
+  })
+
+  it("anything else is garbage", () => {
+    for (const line of ["", "hello", "publish c m", "subscribe", " subscribe c"]) {
+      expect(parseRequestLine(line)).toBeUndefined()
+    }
+  })
+})
