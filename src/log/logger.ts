@@ -1,0 +1,92 @@
+/**
+ * The f2bc logger: one line per event with timestamp, level, component and the
+ * server/channel it concerns, written to stderr or to `log_file` (SPEC §9).
+ */
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as HashMap from "effect/HashMap"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
+import { openSink, type LogSink, type LogSinkError } from "./sink.js"
+
+/** The seed's `log_level` table: 0 errors, 1 warnings, 2 info, 3 debug. */
+export type SeedLogLevel = 0 | 1 | 2 | 3
+
+export const toLogLevel = (level: SeedLogLevel): LogLevel.LogLevel => {
+  switch (level) {
+    case 0:
+      return LogLevel.Error
+    case 1:
+      return LogLevel.Warning
+    case 2:
+      return LogLevel.Info
+    case 3:
+      return LogLevel.Debug
+  }
+}
+
+// Annotations printed first, in this order; the rest follow as key=value.
+const LEADING = ["component", "server", "channel"] as const
+
+// Network input reaches log lines: escape control characters so a message
+// can never forge a second log line or a terminal escape sequence.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/g
+const escapeControl = (text: string): string =>
+  text.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`)
+
+const show = (value: unknown): string => {
+  if (typeof value === "string") return value
+  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return String(value)
+  try {
+    return JSON.stringify(value) ?? String(value)
+  } catch {
+    return String(value)
+  }
+}
+
+const quoteIfNeeded = (text: string): string => (/[\s"=]/.test(text) || text === "" ? JSON.stringify(text) : text)
+
+/** Formats one log event as a single line (without the newline). */
+export const formatLine = (options: Logger.Logger.Options<unknown>): string => {
+  const parts: Array<string> = [options.date.toISOString(), options.logLevel.label.padEnd(5)]
+  const annotations = options.annotations
+  const component = HashMap.get(annotations, "component")
+  if (Option.isSome(component)) parts.push(`[${show(component.value)}]`)
+  for (const key of LEADING.slice(1)) {
+    const value = HashMap.get(annotations, key)
+    if (Option.isSome(value)) parts.push(`${key}=${quoteIfNeeded(show(value.value))}`)
+  }
+  const messages = Array.isArray(options.message) ? options.message : [options.message]
+  parts.push(messages.map(show).join(" "))
+  for (const [key, value] of annotations) {
+    if ((LEADING as ReadonlyArray<string>).includes(key)) continue
+    parts.push(`${key}=${quoteIfNeeded(show(value))}`)
+  }
+  if (!Cause.isEmpty(options.cause)) parts.push(`cause=${JSON.stringify(Cause.pretty(options.cause))}`)
+  return escapeControl(parts.join(" "))
+}
+
+export const makeLogger = (sink: LogSink): Logger.Logger<unknown, void> =>
+  Logger.make((options) => sink.write(formatLine(options) + "\n"))
+
+export interface LoggingOptions {
+  readonly level: SeedLogLevel
+  readonly file: string | undefined
+}
+
+/**
+ * Replaces the default logger with the f2bc line logger at the configured
+ * level. The sink is opened when the layer is built and closed with it.
+ */
+export const layer = (options: LoggingOptions): Layer.Layer<never, LogSinkError> =>
+  Layer.unwrapScoped(
+    Effect.map(openSink(options.file), (sink) =>
+      Layer.merge(
+        Logger.replace(Logger.defaultLogger, makeLogger(sink)),
+        Logger.minimumLogLevel(toLogLevel(options.level))
+      )
+    )
+  )
