@@ -1,0 +1,48 @@
+/**
+ * `f2bc broker`: the embedded fanout-compatible server on its own, bound to
+ * loopback unless told otherwise.
+ */
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as Effect from "effect/Effect"
+import * as Logging from "../log/logger.js"
+import { runtimeError } from "./exit.js"
+
+const host = Options.text("host").pipe(Options.withDescription("address to listen on"), Options.withDefault("127.0.0.1"))
+const port = Options.integer("port").pipe(Options.withAlias("p"), Options.withDescription("port (0 = any free port)"), Options.withDefault(1986))
+const maxClients = Options.integer("max-clients").pipe(Options.withDefault(1024))
+const maxLineBytes = Options.integer("max-line-bytes").pipe(Options.withDefault(65_536))
+const maxOutputBytes = Options.integer("max-output-bytes").pipe(
+  Options.withDescription("bytes queued for one client before it is disconnected as too slow"),
+  Options.withDefault(1_048_576)
+)
+const logLevel = Options.integer("log-level").pipe(Options.withDescription("0 errors .. 3 debug"), Options.withDefault(2))
+
+export const brokerCommand = Command.make(
+  "broker",
+  { host, port, maxClients, maxLineBytes, maxOutputBytes, logLevel },
+  (args) =>
+    Effect.gen(function* () {
+      const { makeBroker } = yield* Effect.promise(() => import("../broker/broker.js"))
+      const level = Math.min(3, Math.max(0, args.logLevel)) as Logging.SeedLogLevel
+      return yield* Effect.scoped(
+        Effect.gen(function* () {
+          const broker = yield* makeBroker({
+            host: args.host,
+            port: args.port,
+            maxClients: args.maxClients,
+            maxLineBytes: args.maxLineBytes,
+            maxOutputBytes: args.maxOutputBytes
+          })
+          yield* Effect.logInfo(`listening on ${broker.address.host}:${broker.address.port}`).pipe(
+            Effect.annotateLogs({ component: "broker" })
+          )
+          return yield* Effect.never
+        })
+      ).pipe(
+        Effect.mapError((error) => runtimeError(error.message)),
+        Effect.provide(Logging.layer({ level, file: undefined }).pipe((l) => l)),
+        Effect.catchTag("LogSinkError", (error) => Effect.fail(runtimeError(error.message)))
+      )
+    })
+).pipe(Command.withDescription("run the embedded fanout-compatible broker"))

@@ -1,0 +1,54 @@
+/**
+ * `f2bc check`: validate the config and, given a channel and a message, show
+ * per server whether it would pass and the exact argv — without running it.
+ */
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import { decide, planServer } from "../daemon/pipeline.js"
+import { serverName } from "../transport/transport.js"
+import { CliExit, usageError } from "./exit.js"
+import { configPath, loadConfigFrom } from "./options.js"
+
+const channel = Options.text("channel").pipe(Options.withAlias("c"), Options.optional)
+const message = Options.text("message").pipe(Options.withAlias("m"), Options.optional)
+
+export const checkCommand = Command.make("check", { config: configPath, channel, message }, (args) =>
+  Effect.gen(function* () {
+    const config = yield* loadConfigFrom(args.config)
+    const channels = config.servers.reduce((n, server) => n + server.channels.length, 0)
+    yield* Console.log(
+      `config ${config.source} is valid: ${config.servers.length} server(s), ${channels} channel(s)` +
+        (config.broker ? `, embedded broker on ${serverName(config.broker)}` : "")
+    )
+    if (Option.isNone(args.channel) && Option.isNone(args.message)) return
+    if (Option.isNone(args.channel) || Option.isNone(args.message))
+      return yield* Effect.fail(usageError("check needs both --channel and --message for a dry run"))
+    const delivery = { channel: args.channel.value, message: args.message.value }
+    let targeted = 0
+    let executing = 0
+    for (const server of config.servers) {
+      if (!server.channels.some((c) => c.name === delivery.channel)) continue
+      targeted++
+      const decision = decide(planServer(server), { ...delivery, server: serverName(server) })
+      const where = `${serverName(server)} ${delivery.channel}`
+      switch (decision._tag) {
+        case "Execute":
+          executing++
+          yield* Console.log(`${where}: would run ${JSON.stringify(decision.argv)}`)
+          break
+        case "Reject":
+          yield* Console.log(`${where}: rejected at ${decision.stage}: ${decision.reason}`)
+          break
+        case "Ignore":
+          yield* Console.log(`${where}: ignored: ${decision.reason}`)
+          break
+      }
+    }
+    if (targeted === 0) return yield* Effect.fail(usageError(`no server in ${config.source} has a channel named "${delivery.channel}"`))
+    // Exit 1 when nothing would run, so scripts can test a message.
+    if (executing === 0) return yield* Effect.fail(new CliExit({ code: 1, text: "" }))
+  })
+).pipe(Command.withDescription("validate the config; with -c/-m, show what a message would run (without running it)"))

@@ -1,0 +1,35 @@
+/**
+ * The `f2bc` command tree, and the mapping of every outcome to an exit
+ * code: 0 success, 1 runtime failure, 2 usage or config error.
+ */
+import * as Command from "@effect/cli/Command"
+import * as ValidationError from "@effect/cli/ValidationError"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import { VERSION } from "../version.js"
+import { brokerCommand } from "./broker.js"
+import { checkCommand } from "./check.js"
+import { daemonCommand } from "./daemon.js"
+import { publishCommand } from "./publish.js"
+
+const root = Command.make("f2bc").pipe(
+  Command.withDescription("share fail2ban bans across a fleet of servers"),
+  Command.withSubcommands([daemonCommand, publishCommand, brokerCommand, checkCommand])
+)
+
+const cli = Command.run(root, { name: "f2bc", version: VERSION })
+
+/** Runs the CLI on `argv` (process.argv) and yields the process exit code. */
+export const main = (argv: ReadonlyArray<string>) =>
+  cli(argv).pipe(
+    Effect.as(0),
+    Effect.catchAll((error) => {
+      // @effect/cli has already printed the usage error.
+      if (ValidationError.isValidationError(error)) return Effect.succeed(2)
+      if (error._tag === "CliExit") {
+        const code: number = error.code
+        return (error.text === "" ? Effect.void : Console.error(`f2bc: ${error.text}`)).pipe(Effect.as(code))
+      }
+      return Console.error(`f2bc: ${String(error)}`).pipe(Effect.as(1))
+    })
+  )

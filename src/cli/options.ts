@@ -1,0 +1,29 @@
+/**
+ * Options shared by several subcommands, named for what they hold.
+ */
+import * as Options from "@effect/cli/Options"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import type { Config } from "../config/model.js"
+import { loadConfig, resolveConfigPath } from "../config/index.js"
+import { usageError } from "./exit.js"
+
+/** `--config PATH` (the original's spelling, `--config=PATH`, works too). */
+export const configPath = Options.text("config").pipe(
+  Options.withDescription("config file (default: $F2BC_CONFIG, else /etc/fail2ban-cluster.yml)"),
+  Options.optional
+)
+
+export const channel = Options.text("channel").pipe(Options.withAlias("c"), Options.withDescription("channel name"))
+export const message = Options.text("message").pipe(
+  Options.withAlias("m"),
+  Options.withDescription('message text, e.g. "jail=sshd, action=banip, ip=192.0.2.7"')
+)
+
+/** Loads the config named by the flag or environment; a bad config is a usage error (exit 2). */
+export const loadConfigFrom = (flag: Option.Option<string>) =>
+  loadConfig(resolveConfigPath(Option.getOrUndefined(flag), process.env)).pipe(
+    Effect.mapError((error) => usageError(error.message))
+  )
+
+export type { Config }

@@ -1,0 +1,121 @@
+/**
+ * A supervised fanout subscription: connect, subscribe, confirm with a ping,
+ * keep pinging, and reconnect with capped, jittered exponential backoff.
+ */
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Queue from "effect/Queue"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
+import { encodeRequest } from "../../protocol/request.js"
+import { serverName, TransportError, type Delivery, type Endpoint } from "../transport.js"
+import { connect, type Notice } from "./connection.js"
+
+export interface BackoffOptions {
+  readonly baseMs: number
+  readonly capMs: number
+}
+
+export const defaultBackoff: BackoffOptions = { baseMs: 500, capMs: 30_000 }
+
+/** Deliveries waiting for the pipeline; beyond this they are dropped and counted. */
+const DELIVERY_BUFFER = 10_000
+
+/** The reconnect delays: exponential from `baseMs`, jittered, then capped (jitter before the cap). */
+export const reconnectSchedule = (options: BackoffOptions) =>
+  Schedule.exponential(Duration.millis(options.baseMs), 2).pipe(
+    Schedule.jittered,
+    Schedule.modifyDelay((_, delay) => Duration.min(delay, Duration.millis(options.capMs)))
+  )
+
+const logNotice = (notice: Notice): Effect.Effect<void> | void => {
+  switch (notice._tag) {
+    case "Debug":
+      return notice.text === "busy" ? Effect.logWarning("server is full (debug!busy)") : Effect.logDebug(`server notice: ${notice.text}`)
+    case "Overlong":
+      return Effect.logWarning(`dropped an over-long line of ${notice.bytes} bytes`)
+    case "Other":
+      return Effect.logDebug(`ignored line: ${notice.line}`)
+  }
+}
+
+const subscribeText = (endpoint: Endpoint): Effect.Effect<string, TransportError> =>
+  Effect.forEach(endpoint.channels, (channel) => encodeRequest({ _tag: "Subscribe", channel })).pipe(
+    Effect.map((lines) => lines.join("")),
+    Effect.mapError((error) => new TransportError({ reason: "Invalid", server: serverName(endpoint), detail: error.message }))
+  )
+
+/**
+ * One connection's life, from connect to its failure: it never succeeds.
+ * `onEstablished` runs once the subscriptions are confirmed.
+ */
+const session = (
+  endpoint: Endpoint,
+  out: Queue.Queue<Delivery>,
+  onEstablished: () => void
+): Effect.Effect<never, TransportError> =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const server = serverName(endpoint)
+      const channels = new Set(endpoint.channels)
+      let dropped = 0
+      const connection = yield* connect(endpoint, {
+        connectTimeoutMs: Math.min(endpoint.pingTimeoutMs, 10_000),
+        onDelivery: (channel, message) => {
+          if (!channels.has(channel)) return
+          if (!Queue.unsafeOffer(out, { server, channel, message })) dropped++
+        },
+        onNotice: logNotice
+      })
+      const halfTimeout = Math.max(1, Math.floor(endpoint.pingTimeoutMs / 2))
+      const run = Effect.gen(function* () {
+        yield* connection.write(yield* subscribeText(endpoint))
+        // The pong after the subscribes is their acknowledgement.
+        yield* connection.ping(endpoint.pingTimeoutMs)
+        onEstablished()
+        yield* Effect.logInfo(`connected, subscribed to ${endpoint.channels.join(", ")}`)
+        // Ping every T/2 with a T/2 deadline: silence is detected within T.
+        return yield* Effect.forever(
+          Effect.zipRight(Effect.sleep(Duration.millis(halfTimeout)), connection.ping(halfTimeout)).pipe(
+            Effect.tap(() => {
+              if (dropped === 0) return Effect.void
+              const count = dropped
+              dropped = 0
+              return Effect.logWarning(`dropped ${count} deliveries: the pipeline is behind`)
+            })
+          )
+        )
+      })
+      return yield* Effect.raceFirst(run, connection.closed)
+    })
+  )
+
+/**
+ * The supervised stream of deliveries for one endpoint. A session that got
+ * as far as a confirmed subscription restarts the backoff from its base.
+ */
+export const superviseDeliveries = (endpoint: Endpoint, backoff: BackoffOptions = defaultBackoff): Stream.Stream<Delivery> =>
+  Stream.unwrapScoped(
+    Effect.gen(function* () {
+      const out = yield* Queue.bounded<Delivery>(DELIVERY_BUFFER)
+      // Fails while no session gets established (so the backoff grows);
+      // succeeds after an established session ends (so it restarts from base).
+      const attempt = Effect.suspend(() => {
+        let established = false
+        return session(endpoint, out, () => (established = true)).pipe(
+          Effect.catchAll((error) =>
+            established
+              ? Effect.logWarning(`connection lost: ${error.detail}; reconnecting`)
+              : Effect.zipRight(Effect.logWarning(`connection failed: ${error.detail}; retrying with backoff`), Effect.fail(error))
+          )
+        )
+      })
+      yield* attempt.pipe(
+        Effect.retry(reconnectSchedule(backoff)),
+        Effect.forever,
+        Effect.annotateLogs({ component: "fanout", server: serverName(endpoint) }),
+        Effect.forkScoped
+      )
+      return Stream.fromQueue(out)
+    })
+  )

@@ -1,0 +1,4 @@
+/**
+ * The f2bc version, kept equal to package.json's (a test checks it).
+ */
+export const VERSION = "0.1.0"

@@ -1,0 +1,157 @@
+/**
+ * The command line as a user meets it (SPEC §8): exit codes, config errors,
+ * `daemon start|status|stop` with a pid file, the embedded broker, `check`.
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { afterEach, describe, expect, it } from "vitest"
+import { VERSION } from "../../src/version.js"
+import { freePort, recorder, ROOT, runF2bc, startF2bc, stopAll, tempDir, waitUntil, writeConfig } from "../support/harness.js"
+
+afterEach(stopAll)
+
+describe("f2bc command line", () => {
+  it("--version prints the package version", async () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string }
+    expect(VERSION).toBe(pkg.version)
+    const result = await runF2bc(["--version"])
+    expect(result.code).toBe(0)
+    expect(result.stdout).toContain(VERSION)
+  })
+
+  it("an unknown flag is a usage error (exit 2)", async () => {
+    expect((await runF2bc(["publish", "--bogus"])).code).toBe(2)
+  })
+
+  it("a broken config exits 2 naming the path of each problem", async () => {
+    const dir = tempDir()
+    const config = writeConfig(
+      dir,
+      `servers:
+  - host: 127.0.0.1
+    port: 1986
+    channels:
+      - name: Fail2ban
+`
+    )
+    for (const args of [["daemon", "run", "--config", config], ["check", "--config", config]]) {
+      const result = await runF2bc(args)
+      expect(result.code).toBe(2)
+      expect(result.stderr).toContain("servers[0].channels[0].action: is missing")
+    }
+  })
+
+  it("a missing config file exits 2 naming the file", async () => {
+    const result = await runF2bc(["check", "--config", "/nonexistent/f2bc.yml"])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain("/nonexistent/f2bc.yml")
+  })
+
+  it("publish refuses a message the grammar rejects before sending (exit 2)", async () => {
+    const port = await freePort()
+    const result = await runF2bc(["publish", "-c", "Fail2ban", "-m", "jail=sshd, banip", "--host", "127.0.0.1", "-p", String(port)])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain('"banip"')
+  })
+
+  it("check shows the exact argv a message would run, and the reason for a rejected one", async () => {
+    const dir = tempDir()
+    const config = writeConfig(
+      dir,
+      `servers:
+  - host: 127.0.0.1
+    port: 1986
+    channels:
+      - name: Fail2ban
+        action: "fail2ban-client set %jail% %action% %ip%"
+    filter:
+      - key: jail
+        values: [sshd]
+`
+    )
+    const pass = await runF2bc(["check", "--config", config, "-c", "Fail2ban", "-m", "jail=sshd, action=banip, ip=192.0.2.7"])
+    expect(pass.code).toBe(0)
+    expect(pass.stdout).toContain('127.0.0.1:1986 Fail2ban: would run ["fail2ban-client","set","sshd","banip","192.0.2.7"]')
+    const reject = await runF2bc(["check", "--config", config, "-c", "Fail2ban", "-m", "jail=apache, action=banip, ip=192.0.2.7"])
+    expect(reject.code).toBe(1)
+    expect(reject.stdout).toContain("rejected at filter")
+  })
+
+  it("daemon start, status and stop manage a detached daemon through its pid file", async () => {
+    const dir = tempDir()
+    const pidFile = path.join(dir, "f2bc.pid")
+    const logFile = path.join(dir, "f2bc.log")
+    const port = await freePort()
+    const config = writeConfig(
+      dir,
+      `broker: { host: 127.0.0.1, port: ${port} }
+servers:
+  - host: 127.0.0.1
+    port: ${port}
+    channels:
+      - name: Fail2ban
+        action: "true %ip%"
+pid_file: ${pidFile}
+log_file: ${logFile}
+`
+    )
+    expect((await runF2bc(["daemon", "status", "--config", config])).code).toBe(3)
+    const started = await runF2bc(["daemon", "start", "--config", config])
+    expect(started).toMatchObject({ code: 0 })
+    const pid = Number(fs.readFileSync(pidFile, "utf8").trim())
+    expect(started.stdout).toContain(`started (pid ${pid})`)
+    const again = await runF2bc(["daemon", "start", "--config", config])
+    expect(again.code).toBe(1)
+    expect(again.stderr).toContain("already running")
+    const status = await runF2bc(["daemon", "status", "--config", config])
+    expect(status).toMatchObject({ code: 0, stdout: `running (pid ${pid})\n` })
+    await waitUntil(() => (/connected, subscribed/.test(fs.readFileSync(logFile, "utf8")) ? true : undefined), 10_000, "log")
+    const stopped = await runF2bc(["daemon", "stop", "--config", config])
+    expect(stopped).toMatchObject({ code: 0, stdout: `stopped (pid ${pid})\n` })
+    expect(fs.existsSync(pidFile)).toBe(false)
+    expect((await runF2bc(["daemon", "status", "--config", config])).code).toBe(3)
+  })
+
+  it("a stale pid file does not block start", async () => {
+    const dir = tempDir()
+    const pidFile = path.join(dir, "f2bc.pid")
+    fs.writeFileSync(pidFile, "999999999\n")
+    const port = await freePort()
+    const config = writeConfig(
+      dir,
+      `broker: { host: 127.0.0.1, port: ${port} }
+servers: []
+pid_file: ${pidFile}
+log_file: ${path.join(dir, "f2bc.log")}
+`
+    )
+    expect((await runF2bc(["daemon", "start", "--config", config])).code).toBe(0)
+    expect((await runF2bc(["daemon", "stop", "--config", config])).code).toBe(0)
+  })
+
+  it("one daemon process is a complete single-node setup with the embedded broker", async () => {
+    const dir = tempDir()
+    const rec = recorder(dir)
+    const port = await freePort()
+    const config = writeConfig(
+      dir,
+      `broker:
+  host: 127.0.0.1
+  port: ${port}
+servers:
+  - host: 127.0.0.1
+    port: ${port}
+    channels:
+      - name: Fail2ban
+        action: "${rec.script} %jail% %ip%"
+`
+    )
+    const daemon = startF2bc(["daemon", "--config", config])
+    await daemon.waitFor(/connected, subscribed to Fail2ban/)
+    const result = await runF2bc(["publish", "--config", config, "-c", "Fail2ban", "-m", "jail=sshd, action=banip, ip=192.0.2.20"])
+    expect(result.code).toBe(0)
+    expect(await rec.waitForCalls(1)).toEqual([["sshd", "192.0.2.20"]])
+    await daemon.stop()
+    expect((await daemon.exited).code).toBe(0)
+  })
+})
