@@ -8,12 +8,33 @@ import type { Config } from "../config/model.js"
 import * as Executor from "../exec/executor.js"
 import * as Logging from "../log/logger.js"
 import * as Fanout from "../transport/fanout/index.js"
+import * as Runtime from "effect/Runtime"
+import type * as Scope from "effect/Scope"
 import { runDaemon } from "./daemon.js"
 import { holdPidFile } from "./pidfile.js"
+
+/** SIGHUP reopens the log file (logrotate without copytruncate) for the scope's lifetime. */
+const reopenLogOnHangup: Effect.Effect<void, never, Logging.LogOutput | Scope.Scope> = Effect.gen(function* () {
+  const output = yield* Logging.LogOutput
+  const runtime = yield* Effect.runtime<never>()
+  const onHangup = () => {
+    output.reopen()
+    Runtime.runFork(runtime)(
+      Effect.logInfo("SIGHUP: log file reopened (config reload is not supported yet: restart to apply a new config)").pipe(
+        Effect.annotateLogs({ component: "daemon" })
+      )
+    )
+  }
+  yield* Effect.acquireRelease(
+    Effect.sync(() => process.on("SIGHUP", onHangup)),
+    () => Effect.sync(() => process.off("SIGHUP", onHangup))
+  )
+})
 
 export const runForeground = (config: Config, pidFile: string | undefined) => {
   const program = Effect.scoped(
     Effect.gen(function* () {
+      yield* reopenLogOnHangup
       if (pidFile !== undefined) yield* holdPidFile(pidFile)
       return yield* runDaemon(config)
     })

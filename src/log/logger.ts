@@ -3,6 +3,7 @@
  * server/channel it concerns, written to stderr or to `log_file` (SPEC §9).
  */
 import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
@@ -72,6 +73,9 @@ export const formatLine = (options: Logger.Logger.Options<unknown>): string => {
 export const makeLogger = (sink: LogSink): Logger.Logger<unknown, void> =>
   Logger.make((options) => sink.write(formatLine(options) + "\n"))
 
+/** The open log destination, for reopening it after logrotate (SIGHUP). */
+export class LogOutput extends Context.Tag("f2bc/LogOutput")<LogOutput, LogSink>() {}
+
 export interface LoggingOptions {
   readonly level: SeedLogLevel
   readonly file: string | undefined
@@ -81,12 +85,13 @@ export interface LoggingOptions {
  * Replaces the default logger with the f2bc line logger at the configured
  * level. The sink is opened when the layer is built and closed with it.
  */
-export const layer = (options: LoggingOptions): Layer.Layer<never, LogSinkError> =>
+export const layer = (options: LoggingOptions): Layer.Layer<LogOutput, LogSinkError> =>
   Layer.unwrapScoped(
     Effect.map(openSink(options.file), (sink) =>
-      Layer.merge(
+      Layer.mergeAll(
         Logger.replace(Logger.defaultLogger, makeLogger(sink)),
-        Logger.minimumLogLevel(toLogLevel(options.level))
+        Logger.minimumLogLevel(toLogLevel(options.level)),
+        Layer.succeed(LogOutput, sink)
       )
     )
   )

@@ -154,4 +154,31 @@ servers:
     await daemon.stop()
     expect((await daemon.exited).code).toBe(0)
   })
+
+  it("SIGHUP reopens log_file after logrotate moved it, and the daemon keeps running", async () => {
+    const dir = tempDir()
+    const logFile = path.join(dir, "f2bc.log")
+    const port = await freePort()
+    const config = writeConfig(
+      dir,
+      `broker: { host: 127.0.0.1, port: ${port} }
+servers:
+  - host: 127.0.0.1
+    port: ${port}
+    channels:
+      - name: Fail2ban
+        action: "true %ip%"
+log_file: ${logFile}
+`
+    )
+    const daemon = startF2bc(["daemon", "run", "--config", config])
+    await waitUntil(() => (fs.existsSync(logFile) && /connected, subscribed/.test(fs.readFileSync(logFile, "utf8")) ? true : undefined), 10_000, "log")
+    fs.renameSync(logFile, `${logFile}.1`)
+    daemon.child.kill("SIGHUP")
+    await waitUntil(() => (fs.existsSync(logFile) && /log file reopened/.test(fs.readFileSync(logFile, "utf8")) ? true : undefined), 10_000, "reopened log")
+    expect(daemon.child.exitCode).toBe(null)
+    const published = await runF2bc(["publish", "--config", config, "-c", "Fail2ban", "-m", "ip=192.0.2.30"])
+    expect(published.code).toBe(0)
+    await waitUntil(() => (/action executed/.test(fs.readFileSync(logFile, "utf8")) ? true : undefined), 10_000, "action in new log")
+  })
 })
