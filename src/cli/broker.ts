@@ -27,21 +27,19 @@ export const brokerCommand = Command.make(
       const level = Math.min(3, Math.max(0, args.logLevel)) as Logging.SeedLogLevel
       return yield* Effect.scoped(
         Effect.gen(function* () {
-          const broker = yield* makeBroker({
+          // makeBroker logs the address it listens on.
+          yield* makeBroker({
             host: args.host,
             port: args.port,
             maxClients: args.maxClients,
             maxLineBytes: args.maxLineBytes,
             maxOutputBytes: args.maxOutputBytes
           })
-          yield* Effect.logInfo(`listening on ${broker.address.host}:${broker.address.port}`).pipe(
-            Effect.annotateLogs({ component: "broker" })
-          )
           return yield* Effect.never
         })
       ).pipe(
         Effect.mapError((error) => runtimeError(error.message)),
-        Effect.provide(Logging.layer({ level, file: undefined }).pipe((l) => l)),
+        Effect.provide(Logging.layer({ level, file: undefined })),
         Effect.catchTag("LogSinkError", (error) => Effect.fail(runtimeError(error.message)))
       )
     })

@@ -61,16 +61,13 @@ export const serveServer = (server: ServerConfig, config: Config): Effect.Effect
 export const runDaemon = (config: Config): Effect.Effect<never, BrokerError, Transport | Executor | Scope.Scope> =>
   Effect.gen(function* () {
     if (config.broker !== undefined) {
-      const broker = yield* makeBroker({
+      yield* makeBroker({
         host: config.broker.host,
         port: config.broker.port,
         maxClients: config.broker.max_clients,
         maxLineBytes: config.broker.max_line_bytes,
         maxOutputBytes: config.broker.max_output_bytes
       })
-      yield* Effect.logInfo(`embedded broker listening on ${serverName(broker.address)}`).pipe(
-        Effect.annotateLogs({ component: "broker" })
-      )
     }
     // Each server is its own fiber: one server down never delays another.
     yield* Effect.forEach(config.servers, (server) => Effect.forkScoped(serveServer(server, config)), { discard: true })

@@ -58,7 +58,7 @@ const runJob = (job: Job, options: ExecutorOptions) => {
   return runProcess(job.argv, runOptions).pipe(
     Effect.tap((result) =>
       Effect.logInfo("action executed").pipe(
-        Effect.annotateLogs({ argv: JSON.stringify(result.argv), exit: 0, duration_ms: result.durationMs }),
+        Effect.annotateLogs({ argv: result.argv, exit: 0, duration_ms: result.durationMs }),
         Effect.zipRight(
           result.stdout === "" && result.stderr === ""
             ? Effect.void
@@ -70,7 +70,7 @@ const runJob = (job: Job, options: ExecutorOptions) => {
     Effect.catchTag("ExecError", (error) =>
       Effect.logError(`action failed: ${error.message}`).pipe(
         Effect.annotateLogs({
-          argv: JSON.stringify(error.argv),
+          argv: error.argv,
           reason: error.reason,
           duration_ms: error.durationMs,
           ...(error.stdout === "" ? {} : { stdout: error.stdout }),

@@ -64,7 +64,8 @@ export const formatLine = (options: Logger.Logger.Options<unknown>): string => {
   parts.push(messages.map(show).join(" "))
   for (const [key, value] of annotations) {
     if ((LEADING as ReadonlyArray<string>).includes(key)) continue
-    parts.push(`${key}=${quoteIfNeeded(show(value))}`)
+    // Strings are quoted when needed; arrays and objects print as JSON.
+    parts.push(`${key}=${typeof value === "string" ? quoteIfNeeded(value) : show(value)}`)
   }
   if (!Cause.isEmpty(options.cause)) parts.push(`cause=${JSON.stringify(Cause.pretty(options.cause))}`)
   return escapeControl(parts.join(" "))
