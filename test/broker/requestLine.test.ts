@@ -9,10 +9,11 @@ describe("broker request lines (SPEC §1, read the way fanout reads them)", () =
     expect(parseRequestLine("PING")).toBeUndefined()
   })
 
-  it("subscribe and unsubscribe take the rest of the line as the channel (the hub checks it)", () => {
+  it("subscribe and unsubscribe take the second space-separated token as the channel, like fanout's strtok", () => {
     expect(parseRequestLine("subscribe bans")).toEqual({ _tag: "Subscribe", channel: "bans" })
     expect(parseRequestLine("unsubscribe bans")).toEqual({ _tag: "Unsubscribe", channel: "bans" })
-    expect(parseRequestLine("subscribe a b")).toEqual({ _tag: "Subscribe", channel: "a b" })
+    for (const line of ["subscribe a b", "subscribe  a", " subscribe a", "subscribe a "])
+      expect(parseRequestLine(line)).toEqual({ _tag: "Subscribe", channel: "a" })
   })
 
   it("announce splits at the first space after the channel; the message keeps spaces and `!`", () => {
@@ -33,7 +34,7 @@ describe("broker request lines (SPEC §1, read the way fanout reads them)", () =
   })
 
   it("anything else is garbage", () => {
-    for (const line of ["", "hello", "publish c m", "subscribe", " subscribe c"]) {
+    for (const line of ["", "hello", "publish c m", "subscribe", "subscribe ", "   "]) {
       expect(parseRequestLine(line)).toBeUndefined()
     }
   })

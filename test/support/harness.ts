@@ -99,7 +99,9 @@ export const recorder = (dir: string, extraShell = "") => {
     `#!/usr/bin/env node
 const fs = require("node:fs")
 const name = process.hrtime.bigint().toString().padStart(24, "0") + "-" + process.pid
-fs.writeFileSync(${JSON.stringify(callsDir)} + "/" + name + ".json", JSON.stringify(process.argv.slice(2)))
+// Write then rename, so a reader never sees a half-written file.
+fs.writeFileSync(${JSON.stringify(callsDir)} + "/." + name, JSON.stringify(process.argv.slice(2)))
+fs.renameSync(${JSON.stringify(callsDir)} + "/." + name, ${JSON.stringify(callsDir)} + "/" + name + ".json")
 ${extraShell}
 `,
     { mode: 0o755 }
