@@ -1,0 +1,81 @@
+/**
+ * A hostile server (SPEC §1, §9): over-long lines, control characters and
+ * garbage from the network are dropped and logged; the daemon keeps serving.
+ */
+import * as net from "node:net"
+import { afterEach, describe, expect, it } from "vitest"
+import { recorder, startF2bc, stopAll, tempDir, writeConfig } from "../support/harness.js"
+
+afterEach(stopAll)
+
+/** A fanout-speaking server that answers pings and, once subscribed, sends `script`. */
+const scriptedServer = async (script: string) => {
+  const sockets = new Set<net.Socket>()
+  const server = net.createServer((socket) => {
+    sockets.add(socket)
+    socket.on("error", () => undefined)
+    socket.write("debug!connected...\n")
+    let sent = false
+    let buffer = ""
+    socket.on("data", (chunk: Buffer) => {
+      buffer += chunk.toString("utf8")
+      let newline: number
+      while ((newline = buffer.indexOf("\n")) !== -1) {
+        const line = buffer.slice(0, newline)
+        buffer = buffer.slice(newline + 1)
+        if (line === "ping") {
+          socket.write(`${Math.floor(Date.now() / 1000)}\n`)
+          if (!sent) {
+            sent = true
+            socket.write(script)
+          }
+        }
+      }
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  return { port: (server.address() as net.AddressInfo).port, close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy()
+        server.close(() => resolve())
+      })
+  }
+}
+
+describe("hostile input from a server", () => {
+  it("drops an over-long line, resynchronises at the next newline, escapes control characters in logs", async () => {
+    const dir = tempDir()
+    const rec = recorder(dir)
+    const huge = "x".repeat(200_000)
+    const server = await scriptedServer(
+      `Fail2ban!ip=${huge}\n` + // over-long: dropped
+        "Fail2ban!ip=192.0.2.1, jail=\u001b[31mred\n" + // control character: runs, but the log escapes it
+        "garbage without a bang\n" +
+        "Fail2ban!ip=192.0.2.2, jail=sshd\n"
+    )
+    const config = writeConfig(
+      dir,
+      `servers:
+  - host: 127.0.0.1
+    port: ${server.port}
+    channels:
+      - name: Fail2ban
+        action: "${rec.script} %ip% %jail%"
+max_line_bytes: 1024
+log_level: 3
+`
+    )
+    const daemon = startF2bc(["daemon", "run", "--config", config])
+    // Different ips run in parallel: compare without order.
+    const calls = await rec.waitForCalls(2)
+    expect(calls).toHaveLength(2)
+    expect(calls).toEqual(expect.arrayContaining([
+      ["192.0.2.1", "\u001b[31mred"],
+      ["192.0.2.2", "sshd"]
+    ]))
+    await daemon.waitFor(/dropped an over-long line of 200012 bytes/)
+    expect(daemon.output()).toMatch(/\\(x1b|u001b)\[31mred/)
+    expect(daemon.output()).not.toContain("\u001b")
+    await server.close()
+  })
+})
