@@ -16,7 +16,11 @@ const maxOutputBytes = Options.integer("max-output-bytes").pipe(
   Options.withDescription("bytes queued for one client before it is disconnected as too slow"),
   Options.withDefault(1_048_576)
 )
-const logLevel = Options.integer("log-level").pipe(Options.withDescription("0 errors .. 3 debug"), Options.withDefault(2))
+// Not --log-level: @effect/cli reserves that name for its own option.
+const logLevel = Options.integer("level").pipe(
+  Options.withDescription("log level as in the config's log_level: 0 errors, 1 warnings, 2 info, 3 debug"),
+  Options.withDefault(2)
+)
 
 export const brokerCommand = Command.make(
   "broker",
@@ -27,6 +31,12 @@ export const brokerCommand = Command.make(
       const level = Math.min(3, Math.max(0, args.logLevel)) as Logging.SeedLogLevel
       return yield* Effect.scoped(
         Effect.gen(function* () {
+          // A terminal hang-up or a logrotate-style SIGHUP must not stop the broker.
+          const onHangup = () => undefined
+          yield* Effect.acquireRelease(
+            Effect.sync(() => process.on("SIGHUP", onHangup)),
+            () => Effect.sync(() => process.off("SIGHUP", onHangup))
+          )
           // makeBroker logs the address it listens on.
           yield* makeBroker({
             host: args.host,

@@ -40,26 +40,42 @@ const pidFile = Options.text("pid-file").pipe(
 const STOP_WAIT_MS = 30_000
 const START_WAIT_MS = 10_000
 
+const stopDaemon = (pidPath: string) =>
+  Effect.gen(function* () {
+    const { stop } = yield* Effect.promise(() => import("../daemon/control.js"))
+    const outcome = yield* stop(pidPath, STOP_WAIT_MS)
+    if (outcome._tag === "StillRunning")
+      return yield* Effect.fail(runtimeError(`f2bc daemon (pid ${outcome.pid}) did not stop within ${STOP_WAIT_MS / 1000} s`))
+    yield* Console.log(outcome._tag === "Stopped" ? `stopped (pid ${outcome.pid})` : "not running")
+  })
+
+const statusOf = (pidPath: string) =>
+  Effect.gen(function* () {
+    const { runningPid } = yield* Effect.promise(() => import("../daemon/pidfile.js"))
+    const running = runningPid(pidPath)
+    if (running === undefined) return yield* Effect.fail(new CliExit({ code: 3, text: "not running" }))
+    yield* Console.log(`running (pid ${running})`)
+  })
+
+const controlOnly = (mode: "stop" | "status", pidPath: string) => (mode === "stop" ? stopDaemon(pidPath) : statusOf(pidPath))
+
 export const daemonCommand = Command.make("daemon", { mode, config, pidFile }, (args) =>
   Effect.gen(function* () {
+    const control = () => import("../daemon/control.js")
+    // stop and status with --pid-file work even when the config is broken.
+    if ((args.mode === "stop" || args.mode === "status") && Option.isSome(args.pidFile))
+      return yield* controlOnly(args.mode, args.pidFile.value)
     const loaded = yield* loadConfigFrom(args.config)
     const pid = Option.getOrElse(args.pidFile, () => loaded.pid_file)
-    const control = () => import("../daemon/control.js")
 
     if (args.mode === "run") {
       const { runForeground } = yield* Effect.promise(() => import("../daemon/run.js"))
       return yield* runForeground(loaded, pid).pipe(Effect.mapError((error) => runtimeError(error.message)))
     }
     const pidPath = pid ?? DEFAULT_PID_FILE
-    const { start, stop } = yield* Effect.promise(control)
-    const { runningPid } = yield* Effect.promise(() => import("../daemon/pidfile.js"))
+    const { start } = yield* Effect.promise(control)
 
-    const doStop = Effect.gen(function* () {
-      const outcome = yield* stop(pidPath, STOP_WAIT_MS)
-      if (outcome._tag === "StillRunning")
-        return yield* Effect.fail(runtimeError(`f2bc daemon (pid ${outcome.pid}) did not stop within ${STOP_WAIT_MS / 1000} s`))
-      yield* Console.log(outcome._tag === "Stopped" ? `stopped (pid ${outcome.pid})` : "not running")
-    })
+    const doStop = stopDaemon(pidPath)
     const doStart = Effect.gen(function* () {
       if (loaded.log_file === undefined)
         yield* Console.error("warning: no log_file in the config: the detached daemon's logs are discarded")
@@ -88,11 +104,8 @@ export const daemonCommand = Command.make("daemon", { mode, config, pidFile }, (
       case "restart":
         yield* doStop
         return yield* doStart
-      case "status": {
-        const running = runningPid(pidPath)
-        if (running === undefined) return yield* Effect.fail(new CliExit({ code: 3, text: "not running" }))
-        return yield* Console.log(`running (pid ${running})`)
-      }
+      case "status":
+        return yield* statusOf(pidPath)
     }
   })
 ).pipe(Command.withDescription("run the daemon in the foreground, or control a detached one"))

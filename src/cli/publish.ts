@@ -8,7 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import { parseMessage } from "../message/index.js"
-import { validateChannelName, validateMessageText } from "../protocol/names.js"
+import { isReservedChannel, validateChannelName, validateMessageText } from "../protocol/names.js"
 import { publish as fanoutPublish } from "../transport/fanout/publish.js"
 import { serverName, type Endpoint } from "../transport/transport.js"
 import { runtimeError, usageError } from "./exit.js"
@@ -31,6 +31,8 @@ const DEFAULT_PORT = 1986
 const validate = (channelName: string, text: string) =>
   Effect.gen(function* () {
     yield* validateChannelName(channelName).pipe(Effect.mapError((error) => usageError(error.message)))
+    if (isReservedChannel(channelName))
+      return yield* Effect.fail(usageError(`channel "${channelName}" is reserved by the fanout protocol`))
     yield* validateMessageText(text).pipe(Effect.mapError((error) => usageError(error.message)))
     const parsed = parseMessage(text)
     if (Either.isLeft(parsed)) return yield* Effect.fail(usageError(`invalid message: ${parsed.left.message}`))
@@ -42,6 +44,8 @@ export const publishCommand = Command.make(
   (args) =>
     Effect.gen(function* () {
       yield* validate(args.channel, args.message)
+      if (args.timeout < 1 || args.timeout > 3600)
+        return yield* Effect.fail(usageError(`--timeout must be from 1 to 3600 seconds, got ${args.timeout}`))
       const timeoutMs = args.timeout * 1000
       const endpoint = (h: string, p: number): Endpoint => ({
         host: h,

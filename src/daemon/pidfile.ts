@@ -39,10 +39,23 @@ export const isAlive = (pid: number): boolean => {
   }
 }
 
+/**
+ * False when the process is known not to be f2bc: after a crash the pid may
+ * have been reused by an unrelated process, which `stop` must never signal.
+ * Where /proc is not available the answer is "maybe" (true).
+ */
+const looksLikeF2bc = (pid: number): boolean => {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("f2bc")
+  } catch {
+    return !fs.existsSync("/proc/self")
+  }
+}
+
 /** The pid of the live daemon recorded in `path`, if any. */
 export const runningPid = (path: string): number | undefined => {
   const pid = readPid(path)
-  return pid !== undefined && isAlive(pid) ? pid : undefined
+  return pid !== undefined && isAlive(pid) && looksLikeF2bc(pid) ? pid : undefined
 }
 
 /** Writes this process's pid to `path` for the scope's lifetime. */

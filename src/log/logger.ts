@@ -31,12 +31,16 @@ export const toLogLevel = (level: SeedLogLevel): LogLevel.LogLevel => {
 // Annotations printed first, in this order; the rest follow as key=value.
 const LEADING = ["component", "server", "channel"] as const
 
-// Network input reaches log lines: escape control characters so a message
-// can never forge a second log line or a terminal escape sequence.
+// Network input reaches log lines: escape C0 and C1 control characters and
+// the Unicode line separators, so a message can never forge a second log
+// line or a terminal escape sequence.
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/g
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g
 const escapeControl = (text: string): string =>
-  text.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`)
+  text.replace(CONTROL, (c) => {
+    const code = c.charCodeAt(0)
+    return code > 0xff ? `\\u${code.toString(16)}` : `\\x${code.toString(16).padStart(2, "0")}`
+  })
 
 const show = (value: unknown): string => {
   if (typeof value === "string") return value

@@ -2,6 +2,7 @@
  * The command line as a user meets it (SPEC §8): exit codes, config errors,
  * `daemon start|status|stop` with a pid file, the embedded broker, `check`.
  */
+import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
@@ -180,5 +181,48 @@ log_file: ${logFile}
     const published = await runF2bc(["publish", "--config", config, "-c", "Fail2ban", "-m", "ip=192.0.2.30"])
     expect(published.code).toBe(0)
     await waitUntil(() => (/action executed/.test(fs.readFileSync(logFile, "utf8")) ? true : undefined), 10_000, "action in new log")
+  })
+
+  it("daemon status and stop with --pid-file work without a valid config", async () => {
+    const dir = tempDir()
+    const pidFile = path.join(dir, "f2bc.pid")
+    const port = await freePort()
+    const config = writeConfig(
+      dir,
+      `broker: { host: 127.0.0.1, port: ${port} }
+servers: []
+pid_file: ${pidFile}
+log_file: ${path.join(dir, "f2bc.log")}
+`
+    )
+    expect((await runF2bc(["daemon", "start", "--config", config])).code).toBe(0)
+    fs.writeFileSync(config, "servers: [oops\n")
+    const broken = path.join(dir, "missing.yml")
+    expect(await runF2bc(["daemon", "status", "--config", broken, "--pid-file", pidFile])).toMatchObject({ code: 0 })
+    expect(await runF2bc(["daemon", "stop", "--config", broken, "--pid-file", pidFile])).toMatchObject({ code: 0 })
+    expect((await runF2bc(["daemon", "status", "--pid-file", pidFile])).code).toBe(3)
+  })
+
+  it("a pid file naming a live process that is not f2bc counts as stale: stop never signals it", async () => {
+    const dir = tempDir()
+    const pidFile = path.join(dir, "f2bc.pid")
+    const other = spawn("sleep", ["30"], { stdio: "ignore" })
+    try {
+      fs.writeFileSync(pidFile, `${other.pid}\n`)
+      expect((await runF2bc(["daemon", "status", "--pid-file", pidFile])).code).toBe(3)
+      expect(await runF2bc(["daemon", "stop", "--pid-file", pidFile])).toMatchObject({ code: 0, stdout: "not running\n" })
+      expect(other.exitCode).toBe(null)
+      expect(other.signalCode).toBe(null)
+    } finally {
+      other.kill()
+    }
+  })
+
+  it("publish refuses the reserved channels all and debug (exit 2)", async () => {
+    for (const channel of ["all", "debug"]) {
+      const result = await runF2bc(["publish", "-c", channel, "-m", "ip=192.0.2.1", "--host", "127.0.0.1", "-p", "1"])
+      expect(result.code).toBe(2)
+      expect(result.stderr).toContain("reserved")
+    }
   })
 })

@@ -8,7 +8,6 @@ import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Fiber from "effect/Fiber"
 import type * as Scope from "effect/Scope"
 import { parseFrame, type Frame } from "../../protocol/frame.js"
 import { initialSplitter, splitChunk } from "../../protocol/lineSplitter.js"
@@ -92,7 +91,10 @@ export const connect = (endpoint: Endpoint, options: ConnectOptions): Effect.Eff
 
     const fail = (reason: TransportError["reason"], detail: string) => new TransportError({ reason, server, detail })
 
-    const running = yield* socket.run(handler).pipe(
+    // The connection's end is kept in a Deferred, so the forked reader never
+    // ends as an "unhandled" fiber failure: every waiter sees the reason.
+    const ended = yield* Deferred.make<never, TransportError>()
+    yield* socket.run(handler).pipe(
       Effect.mapError((error) =>
         error.reason === "Open" || error.reason === "OpenTimeout"
           ? fail("Connect", `cannot connect: ${describeSocketError(error)}`)
@@ -100,9 +102,10 @@ export const connect = (endpoint: Endpoint, options: ConnectOptions): Effect.Eff
       ),
       // A clean close completes `run` successfully: turn it into a failure, or a supervisor would never reconnect.
       Effect.zipRight(Effect.suspend(() => Effect.fail(busy ? fail("Busy", "server is full (debug!busy)") : fail("Closed", "server closed the connection")))),
+      Effect.intoDeferred(ended),
       Effect.forkScoped
     )
-    const closed: Effect.Effect<never, TransportError> = Fiber.join(running)
+    const closed: Effect.Effect<never, TransportError> = Deferred.await(ended)
 
     const timed = <A>(effect: Effect.Effect<A, TransportError>, timeoutMs: number, what: string) =>
       effect.pipe(
