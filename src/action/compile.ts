@@ -18,7 +18,7 @@
 import * as Either from "effect/Either"
 import { readPercent } from "./placeholder.js"
 import { compileScript } from "./shell.js"
-import { type CompiledTemplate, type Segment, type TemplateOptions, type Word, TemplateError } from "./template.js"
+import { type CompiledTemplate, type Segment, type TemplateOptions, type Word, TemplateError, failure, trailingBackslash } from "./template.js"
 
 export const compileTemplate = (
   source: string,
@@ -63,12 +63,6 @@ class WordBuilder {
   }
 }
 
-const failure = (
-  reason: TemplateError["reason"],
-  source: string,
-  column: number,
-  detail: string
-): Either.Either<never, TemplateError> => Either.left(new TemplateError({ reason, source, column, detail }))
 
 interface SplitWords {
   readonly words: ReadonlyArray<Word>
@@ -115,12 +109,7 @@ class Splitter {
     if (char === "\\") {
       const escaped = source[i + 1]
       if (escaped === undefined) {
-        return failure(
-          "TrailingBackslash",
-          source,
-          i,
-          `ends with a backslash at column ${i}; write \\\\ for a literal backslash`
-        )
+        return trailingBackslash(source, i)
       }
       if (escaped === "\n") return Either.right(i + 2)
       if (escaped === "%") return Either.right(i + 1)

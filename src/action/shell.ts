@@ -23,7 +23,7 @@
  */
 import * as Either from "effect/Either"
 import { readPercent } from "./placeholder.js"
-import { TemplateError } from "./template.js"
+import { TemplateError, failure, trailingBackslash } from "./template.js"
 
 /** The shell that runs a shell-mode action. */
 export const SHELL = "/bin/sh"
@@ -56,12 +56,6 @@ const OPENER_NAMES: Record<Opener, string> = {
   "`": "backquoted command substitution"
 }
 
-const failure = (
-  reason: TemplateError["reason"],
-  source: string,
-  column: number,
-  detail: string
-): Either.Either<never, TemplateError> => Either.left(new TemplateError({ reason, source, column, detail }))
 
 export const compileScript = (source: string): Either.Either<Script, TemplateError> => new ScriptBuilder(source).run()
 
@@ -204,12 +198,7 @@ class ScriptBuilder {
 
     if (char === "\\") {
       if (next === undefined) {
-        return failure(
-          "TrailingBackslash",
-          source,
-          i,
-          `ends with a backslash at column ${i}; write \\\\ for a literal backslash`
-        )
+        return trailingBackslash(source, i)
       }
       // `\%ip%` is the placeholder itself: dropping the backslash keeps `\"${1}"` from escaping the quote.
       if (next === "%") return Either.right(i + 1)

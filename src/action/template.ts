@@ -3,6 +3,7 @@
  * message renders it with, and the errors of compiling and rendering.
  */
 import * as Data from "effect/Data"
+import * as Either from "effect/Either"
 
 /** What a placeholder whose key the message lacks becomes: an error, or "" (the original's behaviour). */
 export type MissingPolicy = "reject" | "empty"
@@ -82,3 +83,15 @@ export class RenderError extends Data.TaggedError("RenderError")<{
     return `message has no key "${this.key}", which the action uses as %${this.key}%`
   }
 }
+
+/** A compile failure at `column` of `source`. */
+export const failure = (
+  reason: TemplateError["reason"],
+  source: string,
+  column: number,
+  detail: string
+): Either.Either<never, TemplateError> => Either.left(new TemplateError({ reason, source, column, detail }))
+
+/** The action ends with an unpaired backslash (both modes). */
+export const trailingBackslash = (source: string, column: number) =>
+  failure("TrailingBackslash", source, column, `ends with a backslash at column ${column}; write \\\\ for a literal backslash`)
