@@ -2,6 +2,7 @@
  * Connection supervision end to end (SPEC §7): several servers, a broker
  * killed and restarted, and a server that accepts but never answers.
  */
+import * as net from "node:net"
 import { afterEach, describe, expect, it } from "vitest"
 import {
   freePort,
@@ -107,6 +108,38 @@ describe("supervision", () => {
     expect((await publishTo(healthy.port, "192.0.2.5")).code).toBe(0)
     expect(await rec.waitForCalls(1)).toEqual([["192.0.2.5", "sshd"]])
     await silent.close()
+  })
+
+  it("declares an established connection dead within ping_timeout once the server stops answering", async () => {
+    const dir = tempDir()
+    const rec = recorder(dir)
+    // Answers the first two pings (subscribe confirmation + one keep-alive), then stays silent.
+    let answered = 0
+    let lastPong = 0
+    const server = net.createServer((socket) => {
+      socket.on("error", () => undefined)
+      socket.write("debug!connected...\n")
+      socket.on("data", (chunk: Buffer) => {
+        for (const line of chunk.toString("utf8").split("\n")) {
+          if (line === "ping" && answered < 2) {
+            answered++
+            lastPong = Date.now()
+            socket.write(`${Math.floor(lastPong / 1000)}\n`)
+          }
+        }
+      })
+    })
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+    const port = (server.address() as net.AddressInfo).port
+    const config = writeConfig(dir, `servers:\n${serverYaml(port, rec.script, 1)}`)
+    const daemon = startF2bc(["daemon", "run", "--config", config])
+    await daemon.waitFor(/connected, subscribed/)
+    await daemon.waitFor(/connection lost: no pong within 500 ms; reconnecting/)
+    const detectedAfter = Date.now() - lastPong
+    console.info(`silence detected ${detectedAfter} ms after the last pong (ping_timeout 1000 ms)`)
+    // Within ping_timeout of the last answer, plus scheduling slack on a loaded machine.
+    expect(detectedAfter).toBeLessThan(1500)
+    server.close()
   })
 
   it("publish to a server that is down exits 1 naming it", async () => {

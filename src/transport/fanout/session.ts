@@ -67,16 +67,19 @@ const session = (
         },
         onNotice: logNotice
       })
-      const halfTimeout = Math.max(1, Math.floor(endpoint.pingTimeoutMs / 2))
+      // Ping T/3 after each pong with a T/2 deadline: a server silent since
+      // its last pong is declared dead after at most 5T/6, within T even
+      // with timer and scheduling slack.
+      const interval = Math.max(1, Math.floor(endpoint.pingTimeoutMs / 3))
+      const deadline = Math.max(1, Math.floor(endpoint.pingTimeoutMs / 2))
       const run = Effect.gen(function* () {
         yield* connection.write(yield* subscribeText(endpoint))
         // The pong after the subscribes is their acknowledgement.
         yield* connection.ping(endpoint.pingTimeoutMs)
         onEstablished()
         yield* Effect.logInfo(`connected, subscribed to ${endpoint.channels.join(", ")}`)
-        // Ping every T/2 with a T/2 deadline: silence is detected within T.
         return yield* Effect.forever(
-          Effect.zipRight(Effect.sleep(Duration.millis(halfTimeout)), connection.ping(halfTimeout)).pipe(
+          Effect.zipRight(Effect.sleep(Duration.millis(interval)), connection.ping(deadline)).pipe(
             Effect.tap(() => {
               if (dropped === 0) return Effect.void
               const count = dropped
