@@ -21,6 +21,8 @@ export interface BrokerOptions {
   readonly maxLineBytes: number
   /** A client whose unsent output exceeds this is disconnected instead of buffered further. */
   readonly maxOutputBytes: number
+  /** Channels one client may subscribe to (`all` included); further subscribes are ignored and counted. */
+  readonly maxSubscriptions: number
 }
 
 export const defaultBrokerOptions: BrokerOptions = {
@@ -28,7 +30,8 @@ export const defaultBrokerOptions: BrokerOptions = {
   port: 1986,
   maxClients: 1024,
   maxLineBytes: 64 * 1024,
-  maxOutputBytes: 1024 * 1024
+  maxOutputBytes: 1024 * 1024,
+  maxSubscriptions: 1024
 }
 
 /** A snapshot of the broker's gauges and counters (the same numbers `info` reports). */

@@ -16,6 +16,10 @@ const maxOutputBytes = Options.integer("max-output-bytes").pipe(
   Options.withDescription("bytes queued for one client before it is disconnected as too slow"),
   Options.withDefault(1_048_576)
 )
+const maxSubscriptions = Options.integer("max-subscriptions").pipe(
+  Options.withDescription("channels one client may subscribe to"),
+  Options.withDefault(1024)
+)
 // Not --log-level: @effect/cli reserves that name for its own option.
 const logLevel = Options.integer("level").pipe(
   Options.withDescription("log level as in the config's log_level: 0 errors, 1 warnings, 2 info, 3 debug"),
@@ -24,7 +28,7 @@ const logLevel = Options.integer("level").pipe(
 
 export const brokerCommand = Command.make(
   "broker",
-  { host, port, maxClients, maxLineBytes, maxOutputBytes, logLevel },
+  { host, port, maxClients, maxLineBytes, maxOutputBytes, maxSubscriptions, logLevel },
   (args) =>
     Effect.gen(function* () {
       const { makeBroker } = yield* Effect.promise(() => import("../broker/broker.js"))
@@ -43,7 +47,8 @@ export const brokerCommand = Command.make(
             port: args.port,
             maxClients: args.maxClients,
             maxLineBytes: args.maxLineBytes,
-            maxOutputBytes: args.maxOutputBytes
+            maxOutputBytes: args.maxOutputBytes,
+            maxSubscriptions: args.maxSubscriptions
           })
           return yield* Effect.never
         })

@@ -39,6 +39,8 @@ export interface BrokerConfig {
   readonly max_clients: number
   readonly max_line_bytes: number
   readonly max_output_bytes: number
+  /** Channels one client may subscribe to. */
+  readonly max_subscriptions: number
 }
 
 export type LogLevel = 0 | 1 | 2 | 3
@@ -72,7 +74,8 @@ export const Defaults = {
     port: 1986,
     max_clients: 1024,
     max_line_bytes: 65_536,
-    max_output_bytes: 1_048_576
+    max_output_bytes: 1_048_576,
+    max_subscriptions: 1024
   }
 } as const satisfies {
   readonly ping_timeout: number

@@ -88,6 +88,10 @@ export const RawBroker = Schema.Struct({
   max_output_bytes: Schema.optionalWith(PositiveInt, {
     exact: true,
     default: () => Defaults.broker.max_output_bytes
+  }),
+  max_subscriptions: Schema.optionalWith(PositiveInt, {
+    exact: true,
+    default: () => Defaults.broker.max_subscriptions
   })
 })
 

@@ -66,7 +66,8 @@ export const runDaemon = (config: Config): Effect.Effect<never, BrokerError, Tra
         port: config.broker.port,
         maxClients: config.broker.max_clients,
         maxLineBytes: config.broker.max_line_bytes,
-        maxOutputBytes: config.broker.max_output_bytes
+        maxOutputBytes: config.broker.max_output_bytes,
+        maxSubscriptions: config.broker.max_subscriptions
       })
     }
     // Each server is its own fiber: one server down never delays another.

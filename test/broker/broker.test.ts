@@ -27,7 +27,8 @@ describe("broker: SPEC §1 protocol, as the fanout server speaks it", () => {
         port: 1986,
         maxClients: 1024,
         maxLineBytes: 65536,
-        maxOutputBytes: 1048576
+        maxOutputBytes: 1048576,
+        maxSubscriptions: 1024
       })
     }))
 

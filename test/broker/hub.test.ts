@@ -25,10 +25,17 @@ const fakePeer = (remote: string) => {
   return peer satisfies Peer
 }
 
-const setup = (limits: { maxClients?: number; maxOutputBytes?: number; maxLineBytes?: number } = {}) => {
+const setup = (
+  limits: { maxClients?: number; maxOutputBytes?: number; maxLineBytes?: number; maxSubscriptions?: number } = {}
+) => {
   const events: Array<HubEvent> = []
   const hub = makeHub(
-    { maxClients: limits.maxClients ?? 10, maxLineBytes: limits.maxLineBytes ?? 1024, maxOutputBytes: limits.maxOutputBytes ?? 100 },
+    {
+      maxClients: limits.maxClients ?? 10,
+      maxLineBytes: limits.maxLineBytes ?? 1024,
+      maxOutputBytes: limits.maxOutputBytes ?? 100,
+      maxSubscriptions: limits.maxSubscriptions ?? 100
+    },
     (event) => events.push(event),
     () => 1_795_605_900_500
   )
@@ -45,6 +52,21 @@ describe("broker hub", () => {
     session?.receive(bytes("ping\n"))
     expect(peer.written).toEqual(["debug!connected...\n", "1795605900\n"])
     expect(hub.stats()).toMatchObject({ clients: 1, channels: 1, subscriptions: 1 })
+  })
+
+  it("bounds the channels one client may subscribe to (all included); further subscribes are ignored and counted", () => {
+    const { hub } = setup({ maxSubscriptions: 3 })
+    const [a, b] = [fakePeer("a"), fakePeer("b")]
+    const sa = hub.open(a)
+    const sb = hub.open(b)
+    sa?.receive(bytes("subscribe x\nsubscribe y\nsubscribe z\n"))
+    expect(hub.stats()).toMatchObject({ subscriptions: 4, ignoredRequests: 1 })
+    sb?.receive(bytes("announce y to y\nannounce z to z\n"))
+    expect(a.written.slice(1)).toEqual(["y!to y\n"])
+    // Unsubscribing frees a place.
+    sa?.receive(bytes("unsubscribe x\nsubscribe z\n"))
+    sb?.receive(bytes("announce z to z\n"))
+    expect(a.written.at(-1)).toBe("z!to z\n")
   })
 
   it("writes the same delivery to every subscriber of the channel and to nobody else", () => {

@@ -56,7 +56,7 @@ const busy = "debug!busy\n"
 const implicitChannel = "all"
 
 export const makeHub = (
-  options: Pick<BrokerOptions, "maxClients" | "maxLineBytes" | "maxOutputBytes">,
+  options: Pick<BrokerOptions, "maxClients" | "maxLineBytes" | "maxOutputBytes" | "maxSubscriptions">,
   notify: (event: HubEvent) => void,
   now: () => number = Date.now
 ): Hub => {
@@ -88,6 +88,11 @@ export const makeHub = (
 
   const subscribe = (client: Client, channel: string): void => {
     if (client.channels.has(channel)) return
+    // Without a bound, one client could grow the subscription table without limit.
+    if (client.channels.size >= options.maxSubscriptions) {
+      counters.ignoredRequests++
+      return
+    }
     client.channels.add(channel)
     const set = subscribers.get(channel)
     if (set === undefined) subscribers.set(channel, new Set([client]))
