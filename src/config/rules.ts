@@ -23,7 +23,9 @@ const elements = (value: unknown): ReadonlyArray<unknown> => (Array.isArray(valu
 export const ruleIssues = (document: unknown): ReadonlyArray<PathIssue> => {
   const servers = field(document, "servers")
   const issues: Array<PathIssue> = []
-  if (Array.isArray(servers) && servers.length === 0 && isRecord(document) && !Object.hasOwn(document, "broker")) {
+  const hub = isRecord(document) && Object.hasOwn(document, "broker")
+  if (servers === undefined && isRecord(document) && !hub) issues.push({ path: ["servers"], message: "is missing" })
+  if (Array.isArray(servers) && servers.length === 0 && !hub) {
     issues.push({
       path: ["servers"],
       message: "must list at least one server (an empty list is allowed only with a broker: section)"

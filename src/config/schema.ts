@@ -98,7 +98,11 @@ export const RawBroker = Schema.Struct({
 const LogLevel = Schema.Literal(0, 1, 2, 3).annotations(expected("an integer from 0 to 3"))
 
 export const RawConfig = Schema.Struct({
-  servers: Schema.Array(RawServer).annotations(expected("a list of servers")),
+  // Required unless a broker: section makes the file a pure hub (a rule checks that).
+  servers: Schema.optionalWith(Schema.Array(RawServer).annotations(expected("a list of servers")), {
+    exact: true,
+    default: () => []
+  }),
   log_level: Schema.optionalWith(LogLevel, { exact: true, default: () => Defaults.log_level }),
   log_file: Schema.optionalWith(NonEmptyString, { exact: true }),
   pid_file: Schema.optionalWith(NonEmptyString, { exact: true }),

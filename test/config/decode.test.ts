@@ -239,6 +239,12 @@ servers:
     expect(issues("log_level: 2\n")).toEqual(["servers: is missing"])
   })
 
+  it("accepts a pure hub: a broker: section and no servers key", () => {
+    const hub = decoded("broker: {}\n")
+    expect(hub.servers).toEqual([])
+    expect(hub.broker).toMatchObject({ host: "127.0.0.1", port: 1986 })
+  })
+
   it("refuses a filter entry without values", () => {
     expect(issues(config({ server: "    filter:\n      - key: jail" }))).toEqual(["servers[0].filter[0].values: is missing"])
   })
