@@ -45,8 +45,12 @@ export const runForeground = (config: Config, pidFile: string | undefined) => {
   )
   return program.pipe(
     Effect.provide(layers),
-    Effect.tapErrorCause((cause) => Effect.logError("daemon stopped", cause)),
-    Effect.onInterrupt(() => Effect.logInfo("daemon stopping (signal)").pipe(Effect.annotateLogs({ component: "daemon" }))),
+    // An expected failure (tagged) is one line; a defect keeps its stack trace.
+    Effect.tapError((error) => Effect.logError(`daemon stopped: ${error.message}`)),
+    Effect.tapDefect((defect) => Effect.logError("daemon stopped by an unexpected error", defect)),
+    Effect.onInterrupt(() => Effect.logInfo("daemon stopping (signal)")),
+    // The default component; inner stages annotate their own.
+    Effect.annotateLogs({ component: "daemon" }),
     Effect.provide(Logging.layer({ level: config.log_level, file: config.log_file }))
   )
 }
