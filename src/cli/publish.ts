@@ -9,8 +9,8 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import { parseMessage } from "../message/index.js"
 import { isReservedChannel, validateChannelName, validateMessageText } from "../protocol/names.js"
-import { publish as fanoutPublish } from "../transport/fanout/publish.js"
-import { serverName, type Endpoint } from "../transport/transport.js"
+import * as Fanout from "../transport/fanout/index.js"
+import { serverName, Transport, type Endpoint } from "../transport/transport.js"
 import { runtimeError, usageError } from "./exit.js"
 import { channel, configPath, loadConfigFrom, message } from "./options.js"
 
@@ -67,13 +67,14 @@ export const publishCommand = Command.make(
         if (targets.length === 0)
           return yield* Effect.fail(usageError(`no server in ${config.source} has a channel named "${args.channel}"`))
       }
+      const transport = yield* Transport
       const results = yield* Effect.forEach(
         targets,
-        (target) => Effect.either(fanoutPublish(target, args.channel, args.message)),
+        (target) => Effect.either(transport.publish(target, args.channel, args.message)),
         { concurrency: "unbounded" }
       )
       const failures = results.flatMap((result, i) => (Either.isLeft(result) ? [`${serverName(targets[i]!)} (${result.left.detail})`] : []))
       if (failures.length > 0)
         return yield* Effect.fail(runtimeError(`not confirmed by ${failures.length} of ${targets.length} server(s): ${failures.join(", ")}`))
-    })
+    }).pipe(Effect.provide(Fanout.layer()))
 ).pipe(Command.withDescription("announce a message on a channel and confirm it with every targeted server"))
