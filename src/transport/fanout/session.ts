@@ -103,14 +103,21 @@ export const superviseDeliveries = (endpoint: Endpoint, backoff: BackoffOptions 
       const out = yield* Queue.bounded<Delivery>(DELIVERY_BUFFER)
       // Fails while no session gets established (so the backoff grows);
       // succeeds after an established session ends (so it restarts from base).
+      let failures = 0
       const attempt = Effect.suspend(() => {
         let established = false
-        return session(endpoint, out, () => (established = true)).pipe(
-          Effect.catchAll((error) =>
-            established
-              ? Effect.logWarning(`connection lost: ${error.detail}; reconnecting`)
-              : Effect.zipRight(Effect.logWarning(`connection failed: ${error.detail}; retrying with backoff`), Effect.fail(error))
-          )
+        return session(endpoint, out, () => {
+          established = true
+          failures = 0
+        }).pipe(
+          Effect.catchAll((error) => {
+            if (established) return Effect.logWarning(`connection lost: ${error.detail}; reconnecting`)
+            failures++
+            return Effect.zipRight(
+              Effect.logWarning(`connection failed: ${error.detail}; retrying with backoff (failure ${failures})`),
+              Effect.fail(error)
+            )
+          })
         )
       })
       yield* attempt.pipe(
