@@ -11,6 +11,20 @@ import { freePort, recorder, ROOT, runF2bc, startF2bc, stopAll, tempDir, waitUnt
 
 afterEach(stopAll)
 
+/**
+ * A one-process setup: the embedded broker on `port` and a server subscribed
+ * to it whose Fail2ban channel runs `action` (none: a broker-only hub).
+ */
+const singleNode = (dir: string, port: number, extra = "", action: string | undefined = "true %ip%"): string =>
+  writeConfig(
+    dir,
+    `broker: { host: 127.0.0.1, port: ${port} }\n` +
+      (action === undefined
+        ? ""
+        : `servers:\n  - host: 127.0.0.1\n    port: ${port}\n    channels:\n      - name: Fail2ban\n        action: "${action}"\n`) +
+      extra
+  )
+
 describe("f2bc command line", () => {
   it("--version prints the package version", async () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string }
@@ -83,19 +97,7 @@ describe("f2bc command line", () => {
     const pidFile = path.join(dir, "f2bc.pid")
     const logFile = path.join(dir, "f2bc.log")
     const port = await freePort()
-    const config = writeConfig(
-      dir,
-      `broker: { host: 127.0.0.1, port: ${port} }
-servers:
-  - host: 127.0.0.1
-    port: ${port}
-    channels:
-      - name: Fail2ban
-        action: "true %ip%"
-pid_file: ${pidFile}
-log_file: ${logFile}
-`
-    )
+    const config = singleNode(dir, port, `pid_file: ${pidFile}\nlog_file: ${logFile}\n`)
     expect((await runF2bc(["daemon", "status", "--config", config])).code).toBe(3)
     const started = await runF2bc(["daemon", "start", "--config", config])
     expect(started).toMatchObject({ code: 0 })
@@ -118,14 +120,7 @@ log_file: ${logFile}
     const pidFile = path.join(dir, "f2bc.pid")
     fs.writeFileSync(pidFile, "999999999\n")
     const port = await freePort()
-    const config = writeConfig(
-      dir,
-      `broker: { host: 127.0.0.1, port: ${port} }
-servers: []
-pid_file: ${pidFile}
-log_file: ${path.join(dir, "f2bc.log")}
-`
-    )
+    const config = singleNode(dir, port, `pid_file: ${pidFile}\nlog_file: ${path.join(dir, "f2bc.log")}\n`, undefined)
     expect((await runF2bc(["daemon", "start", "--config", config])).code).toBe(0)
     expect((await runF2bc(["daemon", "stop", "--config", config])).code).toBe(0)
   })
@@ -160,18 +155,7 @@ servers:
     const dir = tempDir()
     const logFile = path.join(dir, "f2bc.log")
     const port = await freePort()
-    const config = writeConfig(
-      dir,
-      `broker: { host: 127.0.0.1, port: ${port} }
-servers:
-  - host: 127.0.0.1
-    port: ${port}
-    channels:
-      - name: Fail2ban
-        action: "true %ip%"
-log_file: ${logFile}
-`
-    )
+    const config = singleNode(dir, port, `log_file: ${logFile}\n`)
     const daemon = startF2bc(["daemon", "run", "--config", config])
     await waitUntil(() => (fs.existsSync(logFile) && /connected, subscribed/.test(fs.readFileSync(logFile, "utf8")) ? true : undefined), 10_000, "log")
     fs.renameSync(logFile, `${logFile}.1`)
@@ -187,14 +171,7 @@ log_file: ${logFile}
     const dir = tempDir()
     const pidFile = path.join(dir, "f2bc.pid")
     const port = await freePort()
-    const config = writeConfig(
-      dir,
-      `broker: { host: 127.0.0.1, port: ${port} }
-servers: []
-pid_file: ${pidFile}
-log_file: ${path.join(dir, "f2bc.log")}
-`
-    )
+    const config = singleNode(dir, port, `pid_file: ${pidFile}\nlog_file: ${path.join(dir, "f2bc.log")}\n`, undefined)
     expect((await runF2bc(["daemon", "start", "--config", config])).code).toBe(0)
     fs.writeFileSync(config, "servers: [oops\n")
     const broken = path.join(dir, "missing.yml")

@@ -30,16 +30,22 @@ const publishTo = (port: number, ip: string) =>
 
 afterEach(stopAll)
 
+/** Two brokers, a daemon subscribed to both, and the recorder its action writes to. */
+const twoServers = async () => {
+  const dir = tempDir()
+  const rec = recorder(dir)
+  const a = await startBroker()
+  const b = await startBroker()
+  const config = writeConfig(dir, `servers:\n${serverYaml(a.port, rec.script)}${serverYaml(b.port, rec.script)}`)
+  const daemon = startF2bc(["daemon", "run", "--config", config])
+  await daemon.waitFor(new RegExp(`server=127.0.0.1:${a.port} connected`))
+  await daemon.waitFor(new RegExp(`server=127.0.0.1:${b.port} connected`))
+  return { rec, a, b, config }
+}
+
 describe("supervision", () => {
   it("serves two servers of one config, each independently", async () => {
-    const dir = tempDir()
-    const rec = recorder(dir)
-    const a = await startBroker()
-    const b = await startBroker()
-    const config = writeConfig(dir, `servers:\n${serverYaml(a.port, rec.script)}${serverYaml(b.port, rec.script)}`)
-    const daemon = startF2bc(["daemon", "run", "--config", config])
-    await daemon.waitFor(new RegExp(`server=127.0.0.1:${a.port} connected`))
-    await daemon.waitFor(new RegExp(`server=127.0.0.1:${b.port} connected`))
+    const { rec, a, b } = await twoServers()
     expect((await publishTo(a.port, "192.0.2.1")).code).toBe(0)
     await rec.waitForCalls(1)
     expect((await publishTo(b.port, "192.0.2.2")).code).toBe(0)
@@ -51,14 +57,7 @@ describe("supervision", () => {
   })
 
   it("publish with --config sends to every server that has the channel", async () => {
-    const dir = tempDir()
-    const rec = recorder(dir)
-    const a = await startBroker()
-    const b = await startBroker()
-    const config = writeConfig(dir, `servers:\n${serverYaml(a.port, rec.script)}${serverYaml(b.port, rec.script)}`)
-    const daemon = startF2bc(["daemon", "run", "--config", config])
-    await daemon.waitFor(new RegExp(`server=127.0.0.1:${a.port} connected`))
-    await daemon.waitFor(new RegExp(`server=127.0.0.1:${b.port} connected`))
+    const { rec, config } = await twoServers()
     const result = await runF2bc(["publish", "--config", config, "-c", "Fail2ban", "-m", "jail=sshd, ip=192.0.2.3"])
     expect(result.code).toBe(0)
     // One message through two servers: without _id dedupe (SPEC §6) it runs once per server.
