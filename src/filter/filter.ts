@@ -79,10 +79,13 @@ const QUOTE_LIMIT = 120
 const quote = (text: string): string =>
   JSON.stringify(text.length > QUOTE_LIMIT ? `${text.slice(0, QUOTE_LIMIT)}…` : text)
 
-/** The log text of a verdict, e.g. `rejected by server filter: jail="ssh" is not one of [sshd]`. */
+/**
+ * The log text of a verdict, read after "rejected at filter: ", e.g.
+ * `jail="ssh" is not one of [sshd] (server filter)`.
+ */
 export const describeVerdict = (v: FilterVerdict): string => {
   if (v._tag === "Pass") return "passed the filters"
-  const prefix = `rejected by ${v.scope} filter: `
-  if (v.value === undefined) return `${prefix}key ${quote(v.key)} is missing`
-  return `${prefix}${v.key}=${quote(v.value)} is not one of [${v.values.join(", ")}]`
+  const scope = ` (${v.scope} filter)`
+  if (v.value === undefined) return `key ${quote(v.key)} is missing${scope}`
+  return `${v.key}=${quote(v.value)} is not one of [${v.values.join(", ")}]${scope}`
 }

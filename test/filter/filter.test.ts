@@ -114,13 +114,13 @@ describe("filter verdicts in the log", () => {
   it("names the scope, key, rejected value and allowed values", () => {
     expect(
       describeVerdict({ _tag: "Reject", scope: "server", key: "jail", value: "ssh", values: ["sshd"] })
-    ).toBe("rejected by server filter: jail=\"ssh\" is not one of [sshd]")
+    ).toBe("jail=\"ssh\" is not one of [sshd] (server filter)")
   })
 
   it("says when the key is missing", () => {
     expect(
       describeVerdict({ _tag: "Reject", scope: "channel", key: "jail", value: undefined, values: ["sshd"] })
-    ).toBe("rejected by channel filter: key \"jail\" is missing")
+    ).toBe("key \"jail\" is missing (channel filter)")
   })
 
   it("escapes control characters and bounds the length of the message's value", () => {
