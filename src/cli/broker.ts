@@ -5,6 +5,7 @@
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
+import { onSignal } from "../daemon/signal.js"
 import * as Logging from "../log/logger.js"
 import { runtimeError } from "./exit.js"
 
@@ -36,11 +37,7 @@ export const brokerCommand = Command.make(
       return yield* Effect.scoped(
         Effect.gen(function* () {
           // A terminal hang-up or a logrotate-style SIGHUP must not stop the broker.
-          const onHangup = () => undefined
-          yield* Effect.acquireRelease(
-            Effect.sync(() => process.on("SIGHUP", onHangup)),
-            () => Effect.sync(() => process.off("SIGHUP", onHangup))
-          )
+          yield* onSignal("SIGHUP", () => undefined)
           // makeBroker logs the address it listens on.
           yield* makeBroker({
             host: args.host,

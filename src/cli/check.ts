@@ -10,12 +10,12 @@ import * as Option from "effect/Option"
 import { decide, planServer } from "../daemon/pipeline.js"
 import { serverName } from "../transport/transport.js"
 import { CliExit, usageError } from "./exit.js"
-import { configPath, loadConfigFrom } from "./options.js"
+import { channel, configPath, loadConfigFrom, message } from "./options.js"
 
-const channel = Options.text("channel").pipe(Options.withAlias("c"), Options.optional)
-const message = Options.text("message").pipe(Options.withAlias("m"), Options.optional)
-
-export const checkCommand = Command.make("check", { config: configPath, channel, message }, (args) =>
+export const checkCommand = Command.make(
+  "check",
+  { config: configPath, channel: Options.optional(channel), message: Options.optional(message) },
+  (args) =>
   Effect.gen(function* () {
     const config = yield* loadConfigFrom(args.config)
     const channels = config.servers.reduce((n, server) => n + server.channels.length, 0)

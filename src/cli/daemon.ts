@@ -11,7 +11,7 @@ import * as Option from "effect/Option"
 import * as path from "node:path"
 import { resolveConfigPath } from "../config/index.js"
 import { CliExit, runtimeError } from "./exit.js"
-import { loadConfigFrom } from "./options.js"
+import { configText, loadConfigFrom } from "./options.js"
 
 const DEFAULT_PID_FILE = "/run/f2bc.pid"
 
@@ -27,11 +27,7 @@ const mode = Args.choice(
 ).pipe(Args.withDescription("run (default, foreground) | start | stop | restart | status"), Args.withDefault("run" as const))
 
 // `-c` is --config here, as in the original daemon (publish uses -c for --channel).
-const config = Options.text("config").pipe(
-  Options.withAlias("c"),
-  Options.withDescription("config file (default: $F2BC_CONFIG, else /etc/fail2ban-cluster.yml)"),
-  Options.optional
-)
+const config = configText.pipe(Options.withAlias("c"), Options.optional)
 const pidFile = Options.text("pid-file").pipe(
   Options.withDescription(`pid file (default: the config's pid_file, else ${DEFAULT_PID_FILE} for start/stop/status)`),
   Options.optional

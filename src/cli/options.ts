@@ -4,15 +4,14 @@
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import type { Config } from "../config/model.js"
 import { loadConfig, resolveConfigPath } from "../config/index.js"
 import { usageError } from "./exit.js"
 
-/** `--config PATH` (the original's spelling, `--config=PATH`, works too). */
-export const configPath = Options.text("config").pipe(
-  Options.withDescription("config file (default: $F2BC_CONFIG, else /etc/fail2ban-cluster.yml)"),
-  Options.optional
+/** `--config PATH` (the original's spelling, `--config=PATH`, works too), before it is made optional. */
+export const configText = Options.text("config").pipe(
+  Options.withDescription("config file (default: $F2BC_CONFIG, else /etc/fail2ban-cluster.yml)")
 )
+export const configPath = Options.optional(configText)
 
 export const channel = Options.text("channel").pipe(Options.withAlias("c"), Options.withDescription("channel name"))
 export const message = Options.text("message").pipe(
@@ -26,4 +25,3 @@ export const loadConfigFrom = (flag: Option.Option<string>) =>
     Effect.mapError((error) => usageError(error.message))
   )
 
-export type { Config }

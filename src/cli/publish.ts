@@ -7,6 +7,7 @@ import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import { Defaults } from "../config/model.js"
 import { parseMessage } from "../message/index.js"
 import { isReservedChannel, validateChannelName, validateMessageText } from "../protocol/names.js"
 import * as Fanout from "../transport/fanout/index.js"
@@ -52,7 +53,7 @@ export const publishCommand = Command.make(
         port: p,
         channels: [],
         pingTimeoutMs: timeoutMs,
-        maxLineBytes: 65_536
+        maxLineBytes: Defaults.max_line_bytes
       })
       let targets: ReadonlyArray<Endpoint>
       if (Option.isSome(args.host) || Option.isSome(args.port)) {

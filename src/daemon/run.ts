@@ -12,6 +12,7 @@ import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 import { runDaemon } from "./daemon.js"
 import { holdPidFile } from "./pidfile.js"
+import { onSignal } from "./signal.js"
 
 /** SIGHUP reopens the log file (logrotate without copytruncate) for the scope's lifetime. */
 const reopenLogOnHangup: Effect.Effect<void, never, Logging.LogOutput | Scope.Scope> = Effect.gen(function* () {
@@ -25,10 +26,7 @@ const reopenLogOnHangup: Effect.Effect<void, never, Logging.LogOutput | Scope.Sc
       )
     )
   }
-  yield* Effect.acquireRelease(
-    Effect.sync(() => process.on("SIGHUP", onHangup)),
-    () => Effect.sync(() => process.off("SIGHUP", onHangup))
-  )
+  yield* onSignal("SIGHUP", onHangup)
 })
 
 export const runForeground = (config: Config, pidFile: string | undefined) => {
