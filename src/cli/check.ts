@@ -7,10 +7,24 @@ import * as Options from "@effect/cli/Options"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Either from "effect/Either"
+import { randomBytes } from "node:crypto"
+import type { ChannelConfig } from "../config/model.js"
 import { decide, planServer } from "../daemon/pipeline.js"
+import { parseMessage } from "../message/index.js"
 import { serverName } from "../transport/transport.js"
+import { appendEnvelope, appendSignature, makeSeenTable, newEnvelope } from "../trust/index.js"
 import { CliExit, usageError } from "./exit.js"
 import { channel, configPath, loadConfigFrom, message } from "./options.js"
+
+/** The `_origin` of a checked message: never a real node's name. */
+const CHECK_ORIGIN = "f2bc-check"
+
+const published = (channel: ChannelConfig, text: string): string => {
+  const enveloped = appendEnvelope(text, newEnvelope(CHECK_ORIGIN, Date.now(), randomBytes))
+  const secret = channel.secrets[0]
+  return secret === undefined ? enveloped : appendSignature(secret, channel.name, enveloped)
+}
 
 export const checkCommand = Command.make(
   "check",
@@ -27,12 +41,22 @@ export const checkCommand = Command.make(
     if (Option.isNone(args.channel) || Option.isNone(args.message))
       return yield* Effect.fail(usageError("check needs both --channel and --message for a dry run"))
     const delivery = { channel: args.channel.value, message: args.message.value }
+    const parsed = parseMessage(delivery.message)
+    // A message without envelope is checked as `f2bc publish` on another host would send it.
+    const asPublished = Either.isRight(parsed) && parsed.right.kind === "pairs" && parsed.right.envelope.size === 0
+    if (asPublished) yield* Console.log(`checking as published by another node (with _id, _ts, _origin=${CHECK_ORIGIN} and _sig where the channel has a secret)`)
     let targeted = 0
     let executing = 0
     for (const server of config.servers) {
       if (!server.channels.some((c) => c.name === delivery.channel)) continue
       targeted++
-      const decision = decide(planServer(server), { ...delivery, server: serverName(server) })
+      const channelConfig = server.channels.find((c) => c.name === delivery.channel)!
+      const text = asPublished ? published(channelConfig, delivery.message) : delivery.message
+      // A fresh dedupe table per server: each line shows what that server alone would do.
+      const decision = decide(planServer(server, config), { channel: delivery.channel, message: text, server: serverName(server) }, {
+        nowMs: Date.now(),
+        seen: makeSeenTable(1)
+      })
       const where = `${serverName(server)} ${delivery.channel}`
       switch (decision._tag) {
         case "Execute":
@@ -41,6 +65,9 @@ export const checkCommand = Command.make(
           break
         case "Reject":
           yield* Console.log(`${where}: rejected at ${decision.stage}: ${decision.reason}`)
+          break
+        case "Skip":
+          yield* Console.log(`${where}: skipped at ${decision.stage}: ${decision.reason}`)
           break
         case "Ignore":
           yield* Console.log(`${where}: ignored: ${decision.reason}`)

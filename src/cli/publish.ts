@@ -1,17 +1,23 @@
 /**
  * `f2bc publish`: announce one message to every configured server that has
  * the channel, or to exactly --host/--port, and confirm each with a ping.
+ * A pair message gets the trust envelope, and a signature where the channel has a secret.
  */
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import { randomBytes } from "node:crypto"
+import { hostname } from "node:os"
+import * as nodePath from "node:path"
+import { readSecret } from "../config/guard.js"
 import { Defaults } from "../config/model.js"
-import { parseMessage } from "../message/index.js"
+import { parseMessage, type Message } from "../message/index.js"
 import { isReservedChannel, validateChannelName, validateMessageText } from "../protocol/names.js"
 import * as Fanout from "../transport/fanout/index.js"
 import { serverName, Transport, type Endpoint } from "../transport/transport.js"
+import { appendEnvelope, appendSignature, isNodeName, newEnvelope, nodeNameOf } from "../trust/index.js"
 import { runtimeError, usageError } from "./exit.js"
 import { channel, configPath, loadConfigFrom, message } from "./options.js"
 
@@ -25,6 +31,14 @@ const timeout = Options.integer("timeout").pipe(
   Options.withDescription("seconds to wait for each server's confirmation"),
   Options.withDefault(10)
 )
+const secretFile = Options.text("secret-file").pipe(
+  Options.withDescription("sign with the secret in this file (with --host; with a config, the channel's secret_file signs)"),
+  Options.optional
+)
+const nodeName = Options.text("node-name").pipe(
+  Options.withDescription("the _origin to send (default: the config's node_name, else the host name)"),
+  Options.optional
+)
 
 const DEFAULT_PORT = 1986
 
@@ -37,16 +51,35 @@ const validate = (channelName: string, text: string) =>
     yield* validateMessageText(text).pipe(Effect.mapError((error) => usageError(error.message)))
     const parsed = parseMessage(text)
     if (Either.isLeft(parsed)) return yield* Effect.fail(usageError(`invalid message: ${parsed.left.message}`))
+    if (parsed.right.envelope.size > 0) {
+      const keys = [...parsed.right.envelope.keys()].join(", ")
+      return yield* Effect.fail(usageError(`invalid message: ${keys} belong to the envelope, which publish adds itself`))
+    }
+    return parsed.right
   })
+
+/** One server to confirm, and the secret that signs for it (if its channel has one). */
+interface Target {
+  readonly endpoint: Endpoint
+  readonly secret: Uint8Array | undefined
+}
+
+/** The line for one target: a plain message as given; pairs with the envelope, then the signature. */
+const wireText = (parsed: Message, enveloped: string, channelName: string, target: Target): string => {
+  if (parsed.kind === "plain") return parsed.text
+  return target.secret === undefined ? enveloped : appendSignature(target.secret, channelName, enveloped)
+}
 
 export const publishCommand = Command.make(
   "publish",
-  { channel, message, host, port, config: configPath, timeout },
+  { channel, message, host, port, config: configPath, timeout, secretFile, nodeName },
   (args) =>
     Effect.gen(function* () {
-      yield* validate(args.channel, args.message)
+      const parsed = yield* validate(args.channel, args.message)
       if (args.timeout < 1 || args.timeout > 3600)
         return yield* Effect.fail(usageError(`--timeout must be from 1 to 3600 seconds, got ${args.timeout}`))
+      if (Option.isSome(args.nodeName) && !isNodeName(args.nodeName.value))
+        return yield* Effect.fail(usageError(`--node-name must be letters, digits, "_", "." or "-", not starting with "-"`))
       const timeoutMs = args.timeout * 1000
       const endpoint = (h: string, p: number): Endpoint => ({
         host: h,
@@ -55,26 +88,44 @@ export const publishCommand = Command.make(
         pingTimeoutMs: timeoutMs,
         maxLineBytes: Defaults.max_line_bytes
       })
-      let targets: ReadonlyArray<Endpoint>
+      let targets: ReadonlyArray<Target>
+      let origin: string
       if (Option.isSome(args.host) || Option.isSome(args.port)) {
         const p = Option.getOrElse(args.port, () => DEFAULT_PORT)
         if (p < 1 || p > 65535) return yield* Effect.fail(usageError(`--port must be from 1 to 65535, got ${p}`))
-        targets = [endpoint(Option.getOrElse(args.host, () => "127.0.0.1"), p)]
+        const secret = Option.isSome(args.secretFile)
+          ? yield* readSecret(nodePath.resolve(args.secretFile.value), { source: "--secret-file", field: "" }).pipe(
+            Effect.mapError((error) => usageError(error.message))
+          )
+          : undefined
+        targets = [{ endpoint: endpoint(Option.getOrElse(args.host, () => "127.0.0.1"), p), secret }]
+        origin = Option.getOrElse(args.nodeName, () => nodeNameOf(hostname()))
       } else {
+        if (Option.isSome(args.secretFile))
+          return yield* Effect.fail(usageError("--secret-file goes with --host/--port; with a config, the channel's secret_file signs"))
         const config = yield* loadConfigFrom(args.config)
-        targets = config.servers
-          .filter((server) => server.channels.some((c) => c.name === args.channel))
-          .map((server) => endpoint(server.host, server.port))
+        targets = config.servers.flatMap((server) =>
+          server.channels
+            .filter((c) => c.name === args.channel)
+            .map((c) => ({ endpoint: endpoint(server.host, server.port), secret: c.secrets[0] }))
+        )
         if (targets.length === 0)
           return yield* Effect.fail(usageError(`no server in ${config.source} has a channel named "${args.channel}"`))
+        origin = Option.getOrElse(args.nodeName, () => config.node_name)
       }
+      if (parsed.kind === "plain" && targets.some((target) => target.secret !== undefined))
+        return yield* Effect.fail(usageError("a plain-text message (no key=value pairs) cannot be signed: the channel has a secret"))
+      // One envelope for every server: the same _id lets a daemon that hears it twice run it once.
+      const enveloped = appendEnvelope(args.message, newEnvelope(origin, Date.now(), randomBytes))
       const transport = yield* Transport
       const results = yield* Effect.forEach(
         targets,
-        (target) => Effect.either(transport.publish(target, args.channel, args.message)),
+        (target) => Effect.either(transport.publish(target.endpoint, args.channel, wireText(parsed, enveloped, args.channel, target))),
         { concurrency: "unbounded" }
       )
-      const failures = results.flatMap((result, i) => (Either.isLeft(result) ? [`${serverName(targets[i]!)} (${result.left.detail})`] : []))
+      const failures = results.flatMap((result, i) =>
+        Either.isLeft(result) ? [`${serverName(targets[i]!.endpoint)} (${result.left.detail})`] : []
+      )
       if (failures.length > 0)
         return yield* Effect.fail(runtimeError(`not confirmed by ${failures.length} of ${targets.length} server(s): ${failures.join(", ")}`))
     }).pipe(Effect.provide(Fanout.layer()))

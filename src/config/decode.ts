@@ -4,12 +4,15 @@
  */
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
+import { hostname } from "node:os"
+import * as nodePath from "node:path"
 import { compileTemplate } from "../action/index.js"
+import { DEFAULT_TYPES, makeIgnoreList, nodeNameOf, parseRange, parseValueType, type Range, type ValueType } from "../trust/index.js"
 import { ConfigError } from "./errors.js"
 import { friendlyIssues } from "./issues.js"
 import { Defaults, type ChannelConfig, type Config, type ServerConfig } from "./model.js"
 import { samePath, toConfigIssues, type PathIssue } from "./path.js"
-import { ruleIssues } from "./rules.js"
+import { ignoreEntries, ruleIssues } from "./rules.js"
 import { RawConfig, type RawChannel, type RawServer } from "./schema.js"
 import { parseYaml } from "./yaml.js"
 
@@ -40,23 +43,68 @@ export const decodeConfig = (text: string, source: string): Either.Either<Config
     return yield* Either.mapLeft(resolveConfig(decoded.right, source), (issues) => invalid(source, issues))
   })
 
-const resolveConfig = (raw: RawConfig, source: string): Either.Either<Config, ReadonlyArray<PathIssue>> =>
+/** What every channel inherits from the top level. */
+interface Inherited {
+  readonly types: ReadonlyMap<string, ValueType>
+  /** Relative secret_file paths are relative to the config file's directory. */
+  readonly baseDir: string
+}
+
+type Resolved<A> = Either.Either<A, ReadonlyArray<PathIssue>>
+
+/** `types:` entries over `base`; rules.ts has already reported an invalid type. */
+const resolveTypes = (
+  base: ReadonlyMap<string, ValueType>,
+  raw: Readonly<Record<string, string>>,
+  path: ReadonlyArray<string | number>
+): Resolved<ReadonlyMap<string, ValueType>> =>
   Either.map(
-    Either.all(raw.servers.map((server, i) => resolveServer(server, i))),
-    (servers): Config => ({
+    Either.all(
+      Object.entries(raw).map(([key, spec]) =>
+        Either.mapBoth(parseValueType(spec), {
+          onLeft: (message) => [{ path: [...path, key], message }],
+          onRight: (type) => [key, type] as const
+        })
+      )
+    ),
+    (entries) => new Map([...base, ...entries])
+  )
+
+const resolveIgnore = (raw: RawConfig["ignoreip"]): Resolved<ReadonlyArray<Range>> =>
+  Either.all(
+    ignoreEntries(raw).map((entry) =>
+      Either.mapLeft(parseRange(entry), (message) => [{ path: ["ignoreip"], message }])
+    )
+  )
+
+const resolveConfig = (raw: RawConfig, source: string): Resolved<Config> =>
+  Either.gen(function*() {
+    const types = yield* resolveTypes(DEFAULT_TYPES, raw.types, ["types"])
+    const ignore = yield* resolveIgnore(raw.ignoreip)
+    const inherited: Inherited = {
+      types,
+      baseDir: source === "<inline>" ? process.cwd() : nodePath.dirname(nodePath.resolve(source))
+    }
+    const servers = yield* Either.all(raw.servers.map((server, i) => resolveServer(server, i, inherited)))
+    return {
       servers,
       log_level: raw.log_level,
       log_file: raw.log_file,
       pid_file: raw.pid_file,
       broker: raw.broker === undefined ? undefined : raw.broker === null ? { ...Defaults.broker } : raw.broker,
       max_line_bytes: raw.max_line_bytes,
+      node_name: raw.node_name ?? nodeNameOf(hostname()),
+      ignoreip: makeIgnoreList(ignore),
+      max_skew: raw.max_skew,
+      dedupe_window: raw.dedupe_window,
+      dedupe_max_entries: raw.dedupe_max_entries,
       source
-    })
-  )
+    }
+  })
 
-const resolveServer = (server: RawServer, i: number): Either.Either<ServerConfig, ReadonlyArray<PathIssue>> =>
+const resolveServer = (server: RawServer, i: number, inherited: Inherited): Resolved<ServerConfig> =>
   Either.map(
-    Either.all(server.channels.map((channel, j) => resolveChannel(channel, ["servers", i, "channels", j]))),
+    Either.all(server.channels.map((channel, j) => resolveChannel(channel, ["servers", i, "channels", j], inherited))),
     (channels): ServerConfig => ({
       host: server.host,
       port: server.port,
@@ -69,17 +117,30 @@ const resolveServer = (server: RawServer, i: number): Either.Either<ServerConfig
 // rules.ts has already compiled every action; compiling again here keeps this step total without a cast.
 const resolveChannel = (
   channel: RawChannel,
-  path: ReadonlyArray<string | number>
-): Either.Either<ChannelConfig, ReadonlyArray<PathIssue>> =>
-  Either.mapBoth(compileTemplate(channel.action, { shell: channel.shell }), {
-    onLeft: (error) => [{ path: [...path, "action"], message: error.detail }],
-    onRight: (template): ChannelConfig => ({
+  path: ReadonlyArray<string | number>,
+  inherited: Inherited
+): Resolved<ChannelConfig> =>
+  Either.gen(function*() {
+    const template = yield* Either.mapLeft(
+      compileTemplate(channel.action, { shell: channel.shell }),
+      (error) => [{ path: [...path, "action"], message: error.detail }]
+    )
+    const types = yield* resolveTypes(inherited.types, channel.types, [...path, "types"])
+    const files = channel.secret_file === undefined
+      ? []
+      : typeof channel.secret_file === "string"
+      ? [channel.secret_file]
+      : channel.secret_file
+    return {
       name: channel.name,
       action: channel.action,
       template,
       filter: channel.filter,
       shell: channel.shell,
       missing: channel.missing,
-      timeout: channel.timeout
-    })
+      timeout: channel.timeout,
+      secret_files: files.map((file) => nodePath.resolve(inherited.baseDir, file)),
+      secrets: [],
+      types
+    }
   })

@@ -18,10 +18,12 @@ export const formatIssue = (issue: ConfigIssue): string =>
  * - `Read`: the file could not be read (one issue: the system's reason).
  * - `Syntax`: not valid YAML (one issue per YAML error, message `line L, column C: reason`).
  * - `Invalid`: valid YAML that breaks the config rules (every issue, ordered by path).
+ * - `Unsafe`: the config or a secret file could be changed (or a secret read) by others.
+ * - `Secret`: a secret file cannot be read, or is too short or too long.
  */
 export class ConfigError extends Data.TaggedError("ConfigError")<{
   readonly source: string
-  readonly reason: "Read" | "Syntax" | "Invalid"
+  readonly reason: "Read" | "Syntax" | "Invalid" | "Unsafe" | "Secret"
   readonly issues: ReadonlyArray<ConfigIssue>
 }> {
   override get message(): string {
@@ -35,6 +37,10 @@ export class ConfigError extends Data.TaggedError("ConfigError")<{
       }
       case "Invalid":
         return [`invalid config ${this.source}:`, ...this.issues.map((issue) => `  ${formatIssue(issue)}`)].join("\n")
+      case "Unsafe":
+        return [`refusing config ${this.source}: a file others could change decides what runs as root`, ...this.issues.map((issue) => `  ${formatIssue(issue)}`)].join("\n")
+      case "Secret":
+        return [`bad secret in config ${this.source}:`, ...this.issues.map((issue) => `  ${formatIssue(issue)}`)].join("\n")
     }
   }
 }

@@ -3,11 +3,12 @@
  * and loading it from disk.
  */
 import * as Effect from "effect/Effect"
-import { readFile } from "node:fs/promises"
-import { getSystemErrorMap } from "node:util"
 import { decodeConfig } from "./decode.js"
-import { ConfigError } from "./errors.js"
-import type { Config } from "./model.js"
+import type { ConfigError } from "./errors.js"
+import { readGuarded, readSecret } from "./guard.js"
+import type { ChannelConfig, Config } from "./model.js"
+
+export { describeReadError } from "./read-error.js"
 
 /** The seed README's default location. */
 export const DEFAULT_CONFIG_PATH = "/etc/fail2ban-cluster.yml"
@@ -22,20 +23,31 @@ export const resolveConfigPath = (flag: string | undefined, env: Record<string, 
   return fromEnv !== undefined && fromEnv !== "" ? fromEnv : DEFAULT_CONFIG_PATH
 }
 
-/** The system's words for a failed read: `no such file or directory (ENOENT)`. */
-export const describeReadError = (cause: unknown): string => {
-  if (typeof cause === "object" && cause !== null) {
-    const { errno, code } = cause as { readonly errno?: unknown; readonly code?: unknown }
-    const text = typeof errno === "number" ? getSystemErrorMap().get(errno)?.[1] : undefined
-    if (text !== undefined && typeof code === "string") return `${text} (${code})`
-  }
-  return cause instanceof Error ? cause.message : String(cause)
-}
+/** Reads every channel's secrets; a file named by several channels is read once. */
+export const attachSecrets = (config: Config): Effect.Effect<Config, ConfigError> =>
+  Effect.gen(function* () {
+    const cache = new Map<string, Uint8Array>()
+    const read = (file: string, field: string) =>
+      Effect.suspend(() => {
+        const known = cache.get(file)
+        if (known !== undefined) return Effect.succeed(known)
+        return readSecret(file, { source: config.source, field }).pipe(Effect.tap((secret) => Effect.sync(() => cache.set(file, secret))))
+      })
+    const servers = yield* Effect.forEach(config.servers, (server, i) =>
+      Effect.map(
+        Effect.forEach(server.channels, (channel, j): Effect.Effect<ChannelConfig, ConfigError> =>
+          Effect.map(
+            Effect.forEach(channel.secret_files, (file) => read(file, `servers[${i}].channels[${j}].secret_file`)),
+            (secrets) => ({ ...channel, secrets })
+          )),
+        (channels) => ({ ...server, channels })
+      ))
+    return { ...config, servers }
+  })
 
-/** Read and decode the config at `path`. */
+/** Read (refusing a file others could change), decode, and read the secrets the config names. */
 export const loadConfig = (path: string): Effect.Effect<Config, ConfigError> =>
-  Effect.tryPromise({
-    try: (signal) => readFile(path, { encoding: "utf8", signal }),
-    catch: (cause) =>
-      new ConfigError({ source: path, reason: "Read", issues: [{ path: "", message: describeReadError(cause) }] })
-  }).pipe(Effect.flatMap((text) => decodeConfig(text, path)))
+  readGuarded(path, "config", { source: path, field: "" }).pipe(
+    Effect.flatMap((bytes) => decodeConfig(bytes.toString("utf8"), path)),
+    Effect.flatMap(attachSecrets)
+  )

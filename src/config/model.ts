@@ -4,6 +4,7 @@
  */
 import type { CompiledTemplate } from "../action/index.js"
 import type { Filter } from "../filter/index.js"
+import type { IgnoreList, ValueType } from "../trust/index.js"
 
 export interface ChannelConfig {
   readonly name: string
@@ -18,6 +19,15 @@ export interface ChannelConfig {
   readonly missing: "reject" | "empty"
   /** Seconds before the action is terminated. */
   readonly timeout: number
+  /**
+   * Absolute paths of the channel's secrets; the first signs, any verifies.
+   * Non-empty = the channel is signed: unsigned messages are refused.
+   */
+  readonly secret_files: ReadonlyArray<string>
+  /** The secrets read from `secret_files` by loadConfig (empty until then: every signature fails). */
+  readonly secrets: ReadonlyArray<Uint8Array>
+  /** The type of each key: the defaults, then top-level `types:`, then the channel's `types:`. */
+  readonly types: ReadonlyMap<string, ValueType>
 }
 
 export interface ServerConfig {
@@ -57,6 +67,16 @@ export interface Config {
   readonly broker: BrokerConfig | undefined
   /** Bound of a received line, in bytes. */
   readonly max_line_bytes: number
+  /** This daemon's name: `_origin` of what it publishes; its own messages are not executed. */
+  readonly node_name: string
+  /** Addresses and ranges whose `ip` is never acted on. */
+  readonly ignoreip: IgnoreList
+  /** Seconds a signed message's `_ts` may differ from this host's clock. */
+  readonly max_skew: number
+  /** Seconds an executed `_id` is remembered, so copies and repeats run once. */
+  readonly dedupe_window: number
+  /** Most ids remembered; beyond it the oldest are evicted (and logged). */
+  readonly dedupe_max_entries: number
   /** The path the config was loaded from, or "<inline>". */
   readonly source: string
 }
@@ -69,6 +89,10 @@ export const Defaults = {
   missing: "reject",
   log_level: 2,
   max_line_bytes: 65_536,
+  ignoreip: ["127.0.0.1/8", "::1"],
+  max_skew: 120,
+  dedupe_window: 300,
+  dedupe_max_entries: 100_000,
   broker: {
     host: "127.0.0.1",
     port: 1986,
@@ -84,6 +108,10 @@ export const Defaults = {
   readonly missing: ChannelConfig["missing"]
   readonly log_level: LogLevel
   readonly max_line_bytes: number
+  readonly ignoreip: ReadonlyArray<string>
+  readonly max_skew: number
+  readonly dedupe_window: number
+  readonly dedupe_max_entries: number
   readonly broker: BrokerConfig
 }
 

@@ -5,6 +5,7 @@
 import * as Either from "effect/Either"
 import { compileTemplate } from "../action/index.js"
 import { isReservedChannel, validateChannelName } from "../protocol/index.js"
+import { parseRange, parseValueType } from "../trust/index.js"
 import { formatPath, type IssuePath, type PathIssue } from "./path.js"
 
 type Mapping = Readonly<Record<string, unknown>>
@@ -32,7 +33,42 @@ export const ruleIssues = (document: unknown): ReadonlyArray<PathIssue> => {
     })
   }
   elements(servers).forEach((server, i) => issues.push(...serverIssues(server, ["servers", i])))
+  issues.push(...typesIssues(field(document, "types"), ["types"]))
+  issues.push(...ignoreIssues(field(document, "ignoreip")))
   return issues
+}
+
+/** Each `types:` entry names a known type or a valid /regex/. */
+const typesIssues = (types: unknown, path: IssuePath): ReadonlyArray<PathIssue> =>
+  isRecord(types)
+    ? Object.entries(types).flatMap(([key, spec]) =>
+      typeof spec === "string"
+        ? Either.match(parseValueType(spec), { onLeft: (message) => [{ path: [...path, key], message }], onRight: () => [] })
+        : []
+    )
+    : []
+
+/** fail2ban writes ignoreip as one whitespace-separated string; f2bc also takes a list. */
+export const ignoreEntries = (ignoreip: string | ReadonlyArray<string>): ReadonlyArray<string> =>
+  typeof ignoreip === "string" ? ignoreip.split(/\s+/).filter((entry) => entry !== "") : ignoreip
+
+const ignoreIssues = (ignoreip: unknown): ReadonlyArray<PathIssue> => {
+  if (typeof ignoreip === "string") {
+    return ignoreEntries(ignoreip).flatMap((entry) =>
+      Either.match(parseRange(entry), {
+        onLeft: (message) => [{ path: ["ignoreip"], message: `${message} (entries are addresses or CIDR ranges; host names are not resolved)` }],
+        onRight: () => []
+      })
+    )
+  }
+  return elements(ignoreip).flatMap((entry, i) =>
+    typeof entry === "string"
+      ? Either.match(parseRange(entry), {
+        onLeft: (message) => [{ path: ["ignoreip", i], message: `${message} (entries are addresses or CIDR ranges; host names are not resolved)` }],
+        onRight: () => []
+      })
+      : []
+  )
 }
 
 const serverIssues = (server: unknown, path: IssuePath): ReadonlyArray<PathIssue> => {
@@ -50,6 +86,7 @@ const serverIssues = (server: unknown, path: IssuePath): ReadonlyArray<PathIssue
       else issues.push({ path: namePath, message: `duplicate channel ${quoted(name)} (first at ${formatPath(first)})` })
     }
     issues.push(...actionIssues(channel, channelPath))
+    issues.push(...typesIssues(field(channel, "types"), [...channelPath, "types"]))
     issues.push(...filterIssues(field(channel, "filter"), [...channelPath, "filter"]))
   })
   return issues

@@ -52,6 +52,21 @@ export const RawFilter = Schema.Array(RawFilterEntry).annotations(expected("a li
 
 const emptyFilter = (): ReadonlyArray<typeof RawFilterEntry.Type> => []
 
+/** `types:` maps message keys to a type: ip, cidr, int, name, text or /regex/ (rules.ts checks each). */
+export const RawTypes = Schema.Record({ key: FilterKey, value: Schema.String.annotations(expected("a type name")) })
+  .annotations(expected("a mapping of keys to types (ip, cidr, int, name, text or /regex/)"))
+
+/** One path, or a list of them (sign with the first, accept any: key rotation). */
+const SecretFiles = Schema.Union(
+  NonEmptyString,
+  Schema.Array(NonEmptyString).pipe(Schema.minItems(1))
+).annotations(expected("a file path or a non-empty list of file paths"))
+
+/** `ignoreip:` a list, or fail2ban's whitespace-separated string. */
+const IgnoreIp = Schema.Union(Schema.String, Schema.Array(Schema.String)).annotations(
+  expected("a list of addresses and CIDR ranges")
+)
+
 export const RawChannel = Schema.Struct({
   name: Schema.String.annotations(expected("a string")),
   action: NonEmptyString,
@@ -64,7 +79,9 @@ export const RawChannel = Schema.Struct({
     exact: true,
     default: () => Defaults.missing
   }),
-  timeout: Schema.optionalWith(Seconds, { exact: true, default: () => Defaults.timeout })
+  timeout: Schema.optionalWith(Seconds, { exact: true, default: () => Defaults.timeout }),
+  secret_file: Schema.optionalWith(SecretFiles, { exact: true }),
+  types: Schema.optionalWith(RawTypes, { exact: true, default: () => ({}) })
 })
 
 export const RawServer = Schema.Struct({
@@ -111,7 +128,18 @@ export const RawConfig = Schema.Struct({
     Schema.NullOr(RawBroker).annotations(expected("a mapping (or nothing, for all defaults)")),
     { exact: true }
   ),
-  max_line_bytes: Schema.optionalWith(PositiveInt, { exact: true, default: () => Defaults.max_line_bytes })
+  max_line_bytes: Schema.optionalWith(PositiveInt, { exact: true, default: () => Defaults.max_line_bytes }),
+  node_name: Schema.optionalWith(
+    Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,254}$/)).annotations(
+      expected(`a name of letters, digits, "_", "." or "-", not starting with "-"`)
+    ),
+    { exact: true }
+  ),
+  types: Schema.optionalWith(RawTypes, { exact: true, default: () => ({}) }),
+  ignoreip: Schema.optionalWith(IgnoreIp, { exact: true, default: () => [...Defaults.ignoreip] }),
+  max_skew: Schema.optionalWith(Seconds, { exact: true, default: () => Defaults.max_skew }),
+  dedupe_window: Schema.optionalWith(Seconds, { exact: true, default: () => Defaults.dedupe_window }),
+  dedupe_max_entries: Schema.optionalWith(PositiveInt, { exact: true, default: () => Defaults.dedupe_max_entries })
 })
 
 export type RawConfig = typeof RawConfig.Type

@@ -64,7 +64,7 @@ describe("f2bc command line", () => {
 
   it("publish refuses a message the grammar rejects before sending (exit 2)", async () => {
     const port = await freePort()
-    const result = await runF2bc(["publish", "-c", "Fail2ban", "-m", "jail=sshd, banip", "--host", "127.0.0.1", "-p", String(port)])
+    const result = await runF2bc(["publish", "--node-name", "test-publisher", "-c", "Fail2ban", "-m", "jail=sshd, banip", "--host", "127.0.0.1", "-p", String(port)])
     expect(result.code).toBe(2)
     expect(result.stderr).toContain('"banip"')
   })
@@ -144,7 +144,7 @@ servers:
     )
     const daemon = startF2bc(["daemon", "--config", config])
     await daemon.waitFor(/connected, subscribed to Fail2ban/)
-    const result = await runF2bc(["publish", "--config", config, "-c", "Fail2ban", "-m", "jail=sshd, action=banip, ip=192.0.2.20"])
+    const result = await runF2bc(["publish", "--node-name", "test-publisher", "--config", config, "-c", "Fail2ban", "-m", "jail=sshd, action=banip, ip=192.0.2.20"])
     expect(result.code).toBe(0)
     expect(await rec.waitForCalls(1)).toEqual([["sshd", "192.0.2.20"]])
     await daemon.stop()
@@ -162,7 +162,7 @@ servers:
     daemon.child.kill("SIGHUP")
     await waitUntil(() => (fs.existsSync(logFile) && /log file reopened/.test(fs.readFileSync(logFile, "utf8")) ? true : undefined), 10_000, "reopened log")
     expect(daemon.child.exitCode).toBe(null)
-    const published = await runF2bc(["publish", "--config", config, "-c", "Fail2ban", "-m", "ip=192.0.2.30"])
+    const published = await runF2bc(["publish", "--node-name", "test-publisher", "--config", config, "-c", "Fail2ban", "-m", "ip=192.0.2.30"])
     expect(published.code).toBe(0)
     await waitUntil(() => (/action executed/.test(fs.readFileSync(logFile, "utf8")) ? true : undefined), 10_000, "action in new log")
   })
@@ -197,7 +197,7 @@ servers:
 
   it("publish refuses the reserved channels all and debug (exit 2)", async () => {
     for (const channel of ["all", "debug"]) {
-      const result = await runF2bc(["publish", "-c", channel, "-m", "ip=192.0.2.1", "--host", "127.0.0.1", "-p", "1"])
+      const result = await runF2bc(["publish", "--node-name", "test-publisher", "-c", channel, "-m", "ip=192.0.2.1", "--host", "127.0.0.1", "-p", "1"])
       expect(result.code).toBe(2)
       expect(result.stderr).toContain("reserved")
     }

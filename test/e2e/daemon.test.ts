@@ -39,7 +39,7 @@ log_level: 3
     )
     const daemon = startF2bc(["daemon", "run", "--config", config])
     await daemon.waitFor(/connected, subscribed to Fail2ban, Raw/)
-    publish = (channel, message) => runF2bc(["publish", "-c", channel, "-m", message, "--host", "127.0.0.1", "-p", String(port)])
+    publish = (channel, message) => runF2bc(["publish", "--node-name", "test-publisher", "-c", channel, "-m", message, "--host", "127.0.0.1", "-p", String(port)])
   })
   afterAll(stopAll)
 

@@ -26,7 +26,7 @@ const serverYaml = (port: number, action: string, pingTimeout = 5) => `  - host:
 `
 
 const publishTo = (port: number, ip: string) =>
-  runF2bc(["publish", "-c", "Fail2ban", "-m", `jail=sshd, action=banip, ip=${ip}`, "--host", "127.0.0.1", "-p", String(port)])
+  runF2bc(["publish", "--node-name", "test-publisher", "-c", "Fail2ban", "-m", `jail=sshd, action=banip, ip=${ip}`, "--host", "127.0.0.1", "-p", String(port)])
 
 afterEach(stopAll)
 
@@ -58,7 +58,7 @@ describe("supervision", () => {
 
   it("publish with --config sends to every server that has the channel", async () => {
     const { rec, config } = await twoServers()
-    const result = await runF2bc(["publish", "--config", config, "-c", "Fail2ban", "-m", "jail=sshd, ip=192.0.2.3"])
+    const result = await runF2bc(["publish", "--node-name", "test-publisher", "--config", config, "-c", "Fail2ban", "-m", "jail=sshd, ip=192.0.2.3"])
     expect(result.code).toBe(0)
     // One message through two servers: without _id dedupe (SPEC §6) it runs once per server.
     expect(await rec.waitForCalls(2)).toEqual([

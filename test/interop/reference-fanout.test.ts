@@ -24,7 +24,7 @@ import {
 } from "./reference.js"
 
 const publishTo = (port: number, channel: string, message: string) =>
-  runF2bc(["publish", "-c", channel, "-m", message, "--host", "127.0.0.1", "-p", String(port)])
+  runF2bc(["publish", "--node-name", "test-publisher", "-c", channel, "-m", message, "--host", "127.0.0.1", "-p", String(port)])
 
 /** Sends one announce the way the original Python client did: connect, write, close, no ping. */
 const originalClientAnnounce = async (port: number, channel: string, message: string, crlf = false) => {

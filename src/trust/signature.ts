@@ -1,0 +1,63 @@
+/**
+ * Message signatures (SPEC §6): `_sig` = base64url(HMAC-SHA256(secret,
+ * `<channel>!<text before ", _sig=">`)), always the last pair, compared in constant time.
+ */
+import * as Either from "effect/Either"
+import { createHmac, timingSafeEqual } from "node:crypto"
+
+/** What precedes the signature in a signed text: it ends every signed message. */
+export const SIG_SEPARATOR = ", _sig="
+
+/** The exact bytes a signature covers. */
+export const signedBytes = (channel: string, unsignedText: string): Buffer =>
+  Buffer.from(`${channel}!${unsignedText}`, "utf8")
+
+export const signature = (secret: Uint8Array, channel: string, unsignedText: string): string =>
+  createHmac("sha256", secret).update(signedBytes(channel, unsignedText)).digest("base64url")
+
+/** The text with its signature appended as the last pair. */
+export const appendSignature = (secret: Uint8Array, channel: string, unsignedText: string): string =>
+  `${unsignedText}${SIG_SEPARATOR}${signature(secret, channel, unsignedText)}`
+
+export type SignatureProblem = "Missing" | "NotLast" | "Mismatch"
+
+export const describeSignatureProblem = (problem: SignatureProblem): string => {
+  switch (problem) {
+    case "Missing":
+      return "_sig is missing (this channel has a secret: only signed messages are accepted)"
+    case "NotLast":
+      return `_sig must be the last pair, written as "${SIG_SEPARATOR}<signature>" at the very end`
+    case "Mismatch":
+      return "_sig does not match (wrong secret, or the message was changed)"
+  }
+}
+
+/**
+ * Checks the signature of `text` as received on `channel` against every
+ * secret (any one may match: key rotation). `lastPair` is the message's last
+ * pair as parsed. Every secret is tried, so the time taken does not tell
+ * which one matched.
+ */
+export const verifySignature = (
+  secrets: ReadonlyArray<Uint8Array>,
+  channel: string,
+  text: string,
+  hasSig: boolean,
+  lastPair: readonly [string, string] | undefined
+): Either.Either<void, SignatureProblem> => {
+  if (!hasSig) return Either.left("Missing")
+  const at = text.lastIndexOf(SIG_SEPARATOR)
+  if (at === -1 || lastPair === undefined || lastPair[0] !== "_sig") return Either.left("NotLast")
+  const written = text.slice(at + SIG_SEPARATOR.length)
+  // Nothing may follow the signature, not even blanks or an empty part.
+  if (written !== lastPair[1]) return Either.left("NotLast")
+  const given = Buffer.from(written, "utf8")
+  const unsigned = text.slice(0, at)
+  let matched = false
+  for (const secret of secrets) {
+    const expected = Buffer.from(signature(secret, channel, unsigned), "utf8")
+    // Lengths are public (a signature is always 43 characters); contents are compared in constant time.
+    if (expected.length === given.length && timingSafeEqual(expected, given)) matched = true
+  }
+  return matched ? Either.right(undefined) : Either.left("Mismatch")
+}
