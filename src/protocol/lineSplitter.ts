@@ -94,7 +94,8 @@ export const splitChunk = (
       dropping = true
     } else {
       // Copy: the caller may reuse the chunk, and a view would pin the whole chunk in memory.
-      parts = { head: chunk.slice(start), tail: parts }
+      // Not `chunk.slice`: on a Node Buffer (what sockets deliver) it returns a view.
+      parts = { head: Uint8Array.prototype.slice.call(chunk, start), tail: parts }
     }
   }
   return { state: { parts, lineBytes, dropping }, events }
