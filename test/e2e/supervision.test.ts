@@ -40,7 +40,7 @@ const twoServers = async () => {
   const daemon = startF2bc(["daemon", "run", "--config", config])
   await daemon.waitFor(new RegExp(`server=127.0.0.1:${a.port} connected`))
   await daemon.waitFor(new RegExp(`server=127.0.0.1:${b.port} connected`))
-  return { rec, a, b, config }
+  return { rec, a, b, config, daemon }
 }
 
 describe("supervision", () => {
@@ -56,15 +56,15 @@ describe("supervision", () => {
     ])
   })
 
-  it("publish with --config sends to every server that has the channel", async () => {
-    const { rec, config } = await twoServers()
+  it("publish with --config sends to every server that has the channel; the daemon hearing it twice runs it once (SPEC §6 dedupe)", async () => {
+    const { rec, config, daemon } = await twoServers()
     const result = await runF2bc(["publish", "--node-name", "test-publisher", "--config", config, "-c", "Fail2ban", "-m", "jail=sshd, ip=192.0.2.3"])
     expect(result.code).toBe(0)
-    // One message through two servers: without _id dedupe (SPEC §6) it runs once per server.
-    expect(await rec.waitForCalls(2)).toEqual([
-      ["192.0.2.3", "sshd"],
-      ["192.0.2.3", "sshd"]
-    ])
+    // Both servers delivered it: one copy ran, the other was skipped as a duplicate of the same _id.
+    await daemon.waitFor(/skipped at duplicate: duplicate of _id=[0-9a-f]{32}/)
+    expect(await rec.waitForCalls(1)).toEqual([["192.0.2.3", "sshd"]])
+    await daemon.waitFor(/action executed/)
+    expect(rec.calls()).toHaveLength(1)
   })
 
   it("resubscribes after the broker is killed and restarted on the same port", async () => {

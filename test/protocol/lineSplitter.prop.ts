@@ -8,31 +8,9 @@ import {
   splitChunk,
   type SplitterState
 } from "../../src/protocol/lineSplitter.js"
+import { concatBytes, cut } from "./bytes.js"
 
 const encoder = new TextEncoder()
-
-const concatBytes = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.length
-  }
-  return out
-}
-
-/** Cuts `data` at the given offsets (any order, duplicates allowed: empty chunks are fed too). */
-const cut = (data: Uint8Array, offsets: ReadonlyArray<number>): Array<Uint8Array> => {
-  const points = [...offsets.map((o) => o % (data.length + 1))].sort((a, b) => a - b)
-  const chunks: Array<Uint8Array> = []
-  let start = 0
-  for (const point of points) {
-    chunks.push(data.slice(start, point))
-    start = point
-  }
-  chunks.push(data.slice(start))
-  return chunks
-}
 
 interface Run {
   readonly events: ReadonlyArray<LineEvent>
