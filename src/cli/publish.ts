@@ -17,7 +17,17 @@ import { parseMessage, type Message } from "../message/index.js"
 import { isReservedChannel, validateChannelName, validateMessageText } from "../protocol/names.js"
 import * as Fanout from "../transport/fanout/index.js"
 import { serverName, Transport, type Endpoint } from "../transport/transport.js"
-import { appendEnvelope, appendSignature, isNodeName, newEnvelope, nodeNameOf } from "../trust/index.js"
+import {
+  appendEnvelope,
+  appendSignature,
+  checkBody,
+  checkFields,
+  DEFAULT_TYPES,
+  isNodeName,
+  newEnvelope,
+  nodeNameOf,
+  type ValueType
+} from "../trust/index.js"
 import { runtimeError, usageError } from "./exit.js"
 import { channel, configPath, loadConfigFrom, message } from "./options.js"
 
@@ -58,11 +68,21 @@ const validate = (channelName: string, text: string) =>
     return parsed.right
   })
 
-/** One server to confirm, and the secret that signs for it (if its channel has one). */
+/** One server to confirm, the secret that signs for it (if its channel has one), and its channel's value types. */
 interface Target {
   readonly endpoint: Endpoint
   readonly secret: Uint8Array | undefined
+  readonly types: ReadonlyMap<string, ValueType>
 }
+
+/** Refuses what a daemon with these types would reject at its types stage: sending it would only make noise. */
+const checkTypes = (parsed: Message, targets: ReadonlyArray<Target>) =>
+  Effect.forEach(targets, (target) => {
+    const bad = parsed.kind === "plain" ? checkBody(parsed.body) : checkFields(parsed.fields, target.types) ?? checkBody(parsed.body)
+    return bad === undefined
+      ? Effect.void
+      : Effect.fail(usageError(`invalid message: ${bad.key}=${JSON.stringify(bad.value)} ${bad.problem} (a daemon would reject it)`))
+  }, { discard: true })
 
 /** The line for one target: a plain message as given; pairs with the envelope, then the signature. */
 const wireText = (parsed: Message, enveloped: string, channelName: string, target: Target): string => {
@@ -98,7 +118,7 @@ export const publishCommand = Command.make(
             Effect.mapError((error) => usageError(error.message))
           )
           : undefined
-        targets = [{ endpoint: endpoint(Option.getOrElse(args.host, () => "127.0.0.1"), p), secret }]
+        targets = [{ endpoint: endpoint(Option.getOrElse(args.host, () => "127.0.0.1"), p), secret, types: DEFAULT_TYPES }]
         origin = Option.getOrElse(args.nodeName, () => nodeNameOf(hostname()))
       } else {
         if (Option.isSome(args.secretFile))
@@ -107,12 +127,13 @@ export const publishCommand = Command.make(
         targets = config.servers.flatMap((server) =>
           server.channels
             .filter((c) => c.name === args.channel)
-            .map((c) => ({ endpoint: endpoint(server.host, server.port), secret: c.secrets[0] }))
+            .map((c) => ({ endpoint: endpoint(server.host, server.port), secret: c.secrets[0], types: c.types }))
         )
         if (targets.length === 0)
           return yield* Effect.fail(usageError(`no server in ${config.source} has a channel named "${args.channel}"`))
         origin = Option.getOrElse(args.nodeName, () => config.node_name)
       }
+      yield* checkTypes(parsed, targets)
       if (parsed.kind === "plain" && targets.some((target) => target.secret !== undefined))
         return yield* Effect.fail(usageError("a plain-text message (no key=value pairs) cannot be signed: the channel has a secret"))
       // One envelope for every server: the same _id lets a daemon that hears it twice run it once.

@@ -1,6 +1,7 @@
 /**
  * decodeConfig: YAML text to a validated Config with defaults applied, or a
- * ConfigError listing every issue. Pure: no I/O.
+ * ConfigError listing every issue. No I/O; it reads only the host name (the
+ * default node_name) and, for an inline config, the working directory (the base of relative secret_file paths).
  */
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"

@@ -26,6 +26,11 @@ export class ConfigError extends Data.TaggedError("ConfigError")<{
   readonly reason: "Read" | "Syntax" | "Invalid" | "Unsafe" | "Secret"
   readonly issues: ReadonlyArray<ConfigIssue>
 }> {
+  /** `config PATH`, or the flag that named the file (`--secret-file`). */
+  private get label(): string {
+    return this.source.startsWith("--") ? this.source : `config ${this.source}`
+  }
+
   override get message(): string {
     switch (this.reason) {
       case "Read":
@@ -38,9 +43,9 @@ export class ConfigError extends Data.TaggedError("ConfigError")<{
       case "Invalid":
         return [`invalid config ${this.source}:`, ...this.issues.map((issue) => `  ${formatIssue(issue)}`)].join("\n")
       case "Unsafe":
-        return [`refusing config ${this.source}: a file others could change decides what runs as root`, ...this.issues.map((issue) => `  ${formatIssue(issue)}`)].join("\n")
+        return [`refusing ${this.label}: unsafe file permissions (others could change what runs as root, or read a secret)`, ...this.issues.map((issue) => `  ${formatIssue(issue)}`)].join("\n")
       case "Secret":
-        return [`bad secret in config ${this.source}:`, ...this.issues.map((issue) => `  ${formatIssue(issue)}`)].join("\n")
+        return [`bad secret in ${this.label}:`, ...this.issues.map((issue) => `  ${formatIssue(issue)}`)].join("\n")
     }
   }
 }

@@ -42,7 +42,9 @@ export const ruleIssues = (document: unknown): ReadonlyArray<PathIssue> => {
 const typesIssues = (types: unknown, path: IssuePath): ReadonlyArray<PathIssue> =>
   isRecord(types)
     ? Object.entries(types).flatMap(([key, spec]) =>
-      typeof spec === "string"
+      key.startsWith("_")
+        ? [{ path: [...path, key], message: `${quoted(key)} is reserved (the envelope and computed keys have fixed formats): types apply to message keys` }]
+        : typeof spec === "string"
         ? Either.match(parseValueType(spec), { onLeft: (message) => [{ path: [...path, key], message }], onRight: () => [] })
         : []
     )

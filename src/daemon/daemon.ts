@@ -82,7 +82,8 @@ const handleDelivery = (plan: ServerPlan, shared: Shared, delivery: Delivery): E
     const result = yield* executor.submit({
       argv: decision.argv,
       timeoutMs: Math.round(decision.channel.timeout * 1000),
-      orderKey: decision.message.fields.get("ip") ?? delivery.message,
+      // Without an ip, the body orders repeats of one message (the raw text differs by its _id).
+      orderKey: decision.message.fields.get("ip") ?? decision.message.body,
       server: delivery.server,
       channel: delivery.channel
     })

@@ -7,7 +7,7 @@ import * as Either from "effect/Either"
 import { renderArgv } from "../action/index.js"
 import type { ChannelConfig, Config, ServerConfig } from "../config/model.js"
 import { checkFilters, describeVerdict } from "../filter/index.js"
-import { parseMessage, type Message } from "../message/index.js"
+import { parseMessage, type Message, type MessageError } from "../message/index.js"
 import { isReservedChannel } from "../protocol/names.js"
 import type { Delivery } from "../transport/transport.js"
 import {
@@ -91,6 +91,10 @@ const SHOWN_VALUE = 80
 const shown = (value: string): string =>
   JSON.stringify(value.length > SHOWN_VALUE ? `${value.slice(0, SHOWN_VALUE)}…` : value)
 
+/** The key a grammar error names, when it is a well-formed key (a bad key is quoted in the reason instead). */
+const offendingKey = (error: MessageError): string | undefined =>
+  error.reason === "DuplicateKey" || error.reason === "ReservedKey" ? error.part : undefined
+
 /** The key an executed message is remembered by: its id on its channel. */
 const dedupeKey = (channel: string, envelope: Envelope): string | undefined =>
   envelope.id === undefined ? undefined : `${channel}!${envelope.id}`
@@ -134,7 +138,7 @@ export const decide = (plan: ServerPlan, delivery: Delivery, state: DecideState)
   const { policy } = plan
 
   const parsed = parseMessage(delivery.message)
-  if (Either.isLeft(parsed)) return reject("grammar", parsed.left.message)
+  if (Either.isLeft(parsed)) return reject("grammar", parsed.left.message, offendingKey(parsed.left))
   const message = parsed.right
 
   const read = readEnvelope(message.envelope)
@@ -185,10 +189,13 @@ export const decide = (plan: ServerPlan, delivery: Delivery, state: DecideState)
   if (verdict._tag === "Reject") return reject("filter", describeVerdict(verdict))
 
   const argv = renderArgv(channel.template, { fields: message.fields, body: message.body, channel: channel.name }, channel.missing)
-  if (Either.isLeft(argv)) return reject("render", argv.left.message)
+  if (Either.isLeft(argv)) return reject("render", argv.left.message, argv.left.key)
 
   // Remembered once it will run: a copy through another server, or a replay, is skipped.
-  const evicted = key === undefined ? 0 : state.seen.record(key, state.nowMs, expiry(channel, envelope, policy, state.nowMs))
+  // A signed channel's ids are pinned: unsigned traffic cannot evict them and reopen a replay.
+  const evicted = key === undefined
+    ? 0
+    : state.seen.record(key, state.nowMs, expiry(channel, envelope, policy, state.nowMs), channel.secret_files.length > 0)
   return { _tag: "Execute", channel, message, argv: argv.right, evicted }
 }
 

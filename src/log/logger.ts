@@ -31,11 +31,12 @@ export const toLogLevel = (level: SeedLogLevel): LogLevel.LogLevel => {
 // Annotations printed first, in this order; the rest follow as key=value.
 const LEADING = ["component", "server", "channel"] as const
 
-// Network input reaches log lines: escape C0 and C1 control characters and
-// the Unicode line separators, so a message can never forge a second log
-// line or a terminal escape sequence.
+// Network input reaches log lines: escape C0 and C1 control characters, the
+// Unicode line separators and the bidirectional formatting characters, so a
+// message can never forge a second log line, a terminal escape sequence, or
+// text that reads differently from what it is.
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
 const escapeControl = (text: string): string =>
   text.replace(CONTROL, (c) => {
     const code = c.charCodeAt(0)

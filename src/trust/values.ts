@@ -23,6 +23,8 @@ export const NAME_MAX = 255
 const NAME = /^[A-Za-z0-9_.][A-Za-z0-9_.-]*$/
 const INT = /^-?(0|[1-9][0-9]{0,17})$/
 const REGEX_SPEC = /^\/(.*)\/([isu]*)$/s
+/** A /regex/ with flags outside i, s, u. */
+const ANY_FLAGS = /^\/.+\/([A-Za-z]+)$/s
 
 /**
  * Control characters (C0, DEL, C1), the Unicode line separators and the
@@ -42,13 +44,18 @@ export const parseValueType = (spec: string): Either.Either<ValueType, string> =
       return Either.right({ _tag: spec })
   }
   const regex = REGEX_SPEC.exec(spec)
+  const flagged = regex === null ? ANY_FLAGS.exec(spec) : null
+  if (flagged !== null)
+    return Either.left(`regex flags may only be i, s and u (got ${JSON.stringify(flagged[1])}): g, y and m would change what a whole-value match means`)
   if (regex === null)
     return Either.left(`unknown type ${JSON.stringify(spec)} (expected ip, cidr, int, name, text or /regex/)`)
   const [, body = "", flags = ""] = regex
   if (body === "") return Either.left("an empty /regex/ matches nothing but the empty value")
   try {
+    // The body must be a pattern on its own: "a)|(b" would close the anchoring group and match any value starting with "a".
+    const alone = new RegExp(body, flags)
     // Anchored: the whole value must match, not a part of it.
-    return Either.right({ _tag: "regex", source: spec, pattern: new RegExp(`^(?:${body})$`, flags) })
+    return Either.right({ _tag: "regex", source: spec, pattern: new RegExp(`^(?:${alone.source})$`, flags) })
   } catch (error) {
     return Either.left(`invalid regular expression ${spec}: ${error instanceof Error ? error.message : String(error)}`)
   }
@@ -71,11 +78,18 @@ export const describeValueType = (type: ValueType): string => {
   }
 }
 
+const forbiddenKind = (code: number): string =>
+  code < 0x20 || (code >= 0x7f && code <= 0x9f)
+    ? "a control character"
+    : code === 0x2028 || code === 0x2029
+    ? "a line separator"
+    : "a bidi formatting character"
+
 const forbiddenAt = (value: string): string | undefined => {
   const match = FORBIDDEN.exec(value)
   if (match === null) return undefined
-  const code = match[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")
-  return `contains the control character U+${code} at position ${match.index}`
+  const code = match[0].charCodeAt(0)
+  return `contains ${forbiddenKind(code)} U+${code.toString(16).toUpperCase().padStart(4, "0")} at position ${match.index}`
 }
 
 const matchesType = (type: ValueType, value: string): boolean => {
