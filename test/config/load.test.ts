@@ -49,11 +49,11 @@ describe("loadConfig", () => {
       expect(error.message).toBe(`cannot read config ${path}: no such file or directory (ENOENT)`)
     }))
 
-  it.effect("a directory fails with reason Read", () =>
+  it.effect("a directory fails with reason Read: it is not a regular file", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(loadConfig(tmpdir()))
       expect(error.reason).toBe("Read")
-      expect(error.message).toBe(`cannot read config ${tmpdir()}: illegal operation on a directory (EISDIR)`)
+      expect(error.message).toBe(`cannot read config ${tmpdir()}: not a regular file`)
     }))
 
   it.effect("an invalid file fails with reason Invalid, its path as the source", () =>

@@ -179,3 +179,106 @@ export const freePort = async (): Promise<number> => {
   await new Promise<void>((resolve) => server.close(() => resolve()))
   return port
 }
+
+const firstExisting = (...candidates: ReadonlyArray<string>): string => candidates.find((file) => fs.existsSync(file)) ?? candidates[0]!
+
+const shQuote = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`
+
+/**
+ * Like `recorder`, but a /bin/sh script (a node recorder costs ~80 ms a
+ * call): each call's argv is written NUL-separated to its own file in
+ * `dir/sh-calls/`, under a temporary name then renamed, so a reader never
+ * sees half a file. `rawCalls` gives each word's bytes, `calls` decodes them as UTF-8.
+ */
+export const shRecorder = (dir: string) => {
+  const callsDir = path.join(dir, "sh-calls")
+  fs.mkdirSync(callsDir, { recursive: true })
+  const script = path.join(dir, "record-argv.sh")
+  const date = firstExisting("/bin/date", "/usr/bin/date")
+  const mv = firstExisting("/bin/mv", "/usr/bin/mv")
+  const target = shQuote(callsDir)
+  fs.writeFileSync(
+    script,
+    `#!/bin/sh
+n="$(${date} +%s%N)-$$"
+# printf repeats its format at least once: zero arguments get an empty file.
+if [ $# -gt 0 ]; then printf '%s\\0' "$@"; fi > ${target}/."$n" && exec ${mv} ${target}/."$n" ${target}/"$n".argv
+`,
+    { mode: 0o755 }
+  )
+  const files = (): Array<string> => fs.readdirSync(callsDir).filter((f) => f.endsWith(".argv")).sort()
+  const read = (file: string): Array<Buffer> => {
+    const bytes = fs.readFileSync(path.join(callsDir, file))
+    const words: Array<Buffer> = []
+    let start = 0
+    for (let nul = bytes.indexOf(0, start); nul !== -1; nul = bytes.indexOf(0, start)) {
+      words.push(bytes.subarray(start, nul))
+      start = nul + 1
+    }
+    return words
+  }
+  const rawCalls = (): Array<Array<Buffer>> => files().map(read)
+  /** The `index`-th call (in order of time), without reading the others. */
+  const rawCall = (index: number): Array<Buffer> | undefined => {
+    const file = files()[index]
+    return file === undefined ? undefined : read(file)
+  }
+  const calls = (): Array<Array<string>> => rawCalls().map((words) => words.map((word) => word.toString("utf8")))
+  const count = (): number => files().length
+  const waitForCount = (n: number, timeoutMs = 15_000): Promise<number> =>
+    waitUntil(() => (count() >= n ? count() : undefined), timeoutMs, `${n} action call(s)`)
+  const waitForCalls = async (n: number, timeoutMs = 15_000) => {
+    await waitForCount(n, timeoutMs)
+    return calls()
+  }
+  return { script, calls, rawCalls, rawCall, count, waitForCount, waitForCalls }
+}
+
+/**
+ * The complete lines a child writes to stdout and stderr (each stream split
+ * on its own), with event-driven waiting for the first line after `from`
+ * that satisfies a predicate.
+ */
+export const watchLines = (child: ChildProcess) => {
+  const lines: Array<string> = []
+  const waiters = new Set<() => void>()
+  const follow = (stream: NodeJS.ReadableStream | null) => {
+    let partial = ""
+    stream?.on("data", (chunk: Buffer) => {
+      partial += chunk.toString("utf8")
+      const parts = partial.split("\n")
+      partial = parts.pop()!
+      if (parts.length === 0) return
+      lines.push(...parts)
+      for (const wake of [...waiters]) wake()
+    })
+  }
+  follow(child.stdout)
+  follow(child.stderr)
+  /** Resolves with the index and text of the first line at or after `from` that `test` accepts. */
+  const waitForLine = (test: (line: string) => boolean, from: number, timeoutMs = 10_000, what = "a line") =>
+    new Promise<{ readonly index: number; readonly line: string }>((resolve, reject) => {
+      let next = from
+      const check = (): boolean => {
+        for (; next < lines.length; next++) {
+          if (test(lines[next]!)) {
+            resolve({ index: next, line: lines[next]! })
+            return true
+          }
+        }
+        return false
+      }
+      if (check()) return
+      const wake = () => {
+        if (!check()) return
+        waiters.delete(wake)
+        clearTimeout(timer)
+      }
+      const timer = setTimeout(() => {
+        waiters.delete(wake)
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last lines:\n${lines.slice(-5).join("\n")}`))
+      }, timeoutMs)
+      waiters.add(wake)
+    })
+  return { lines: (): ReadonlyArray<string> => lines, count: (): number => lines.length, waitForLine }
+}
