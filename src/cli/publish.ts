@@ -110,6 +110,8 @@ export const publishCommand = Command.make(
       })
       let targets: ReadonlyArray<Target>
       let origin: string
+      // Servers drop a longer request line; a ping would still be answered, so refuse it here.
+      let lineLimit: number = Defaults.max_line_bytes
       if (Option.isSome(args.host) || Option.isSome(args.port)) {
         const p = Option.getOrElse(args.port, () => DEFAULT_PORT)
         if (p < 1 || p > 65535) return yield* Effect.fail(usageError(`--port must be from 1 to 65535, got ${p}`))
@@ -132,16 +134,25 @@ export const publishCommand = Command.make(
         if (targets.length === 0)
           return yield* Effect.fail(usageError(`no server in ${config.source} has a channel named "${args.channel}"`))
         origin = Option.getOrElse(args.nodeName, () => config.node_name)
+        lineLimit = config.max_line_bytes
       }
       yield* checkTypes(parsed, targets)
       if (parsed.kind === "plain" && targets.some((target) => target.secret !== undefined))
         return yield* Effect.fail(usageError("a plain-text message (no key=value pairs) cannot be signed: the channel has a secret"))
       // One envelope for every server: the same _id lets a daemon that hears it twice run it once.
       const enveloped = appendEnvelope(args.message, newEnvelope(origin, Date.now(), randomBytes))
+      const lines = targets.map((target) => wireText(parsed, enveloped, args.channel, target))
+      for (const line of lines) {
+        const bytes = Buffer.byteLength(`announce ${args.channel} ${line}`, "utf8")
+        if (bytes > lineLimit)
+          return yield* Effect.fail(
+            usageError(`invalid message: the request line would be ${bytes} bytes as sent (with the envelope and any signature); servers accept at most ${lineLimit}`)
+          )
+      }
       const transport = yield* Transport
       const results = yield* Effect.forEach(
         targets,
-        (target) => Effect.either(transport.publish(target.endpoint, args.channel, wireText(parsed, enveloped, args.channel, target))),
+        (target, i) => Effect.either(transport.publish(target.endpoint, args.channel, lines[i]!)),
         { concurrency: "unbounded" }
       )
       const failures = results.flatMap((result, i) =>

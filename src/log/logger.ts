@@ -40,7 +40,7 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a
 const escapeControl = (text: string): string =>
   text.replace(CONTROL, (c) => {
     const code = c.charCodeAt(0)
-    return code > 0xff ? `\\u${code.toString(16)}` : `\\x${code.toString(16).padStart(2, "0")}`
+    return code > 0xff ? `\\u${code.toString(16).padStart(4, "0")}` : `\\x${code.toString(16).padStart(2, "0")}`
   })
 
 const show = (value: unknown): string => {

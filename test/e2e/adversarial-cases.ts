@@ -116,6 +116,8 @@ const envelope = (ctx: CaseContext, origin = OTHER_NODE, ts = ctx.nowS, id = ctx
 /** Control characters (C0, DEL, C1), line separators and bidi formatting characters: refused in every value. */
 // eslint-disable-next-line no-control-regex
 const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/
+/** How a types rejection names a forbidden character: "contains a control character U+001B at position 0" (or a line separator, a bidi formatting character). */
+const FORBIDDEN_REASON = /contains an? [a-z ]+ U\+[0-9A-F]{4} at position \d+/
 /** Values are trimmed of spaces and tabs only (SPEC §2). */
 const trimBlanks = (text: string): string => text.replace(/^[ \t]+|[ \t]+$/g, "")
 /** `name`: [A-Za-z0-9_.-]+, not starting with "-", at most 255. */
@@ -160,9 +162,9 @@ const valueOutcome = (
 ): Expected => {
   if (value.includes(",")) return rejected("grammar", undefined, /has no "="/)
   const trimmed = trimBlanks(value)
-  if (FORBIDDEN.test(trimmed)) return refusedByPublish(rejected("types", key, /control character/))
+  if (FORBIDDEN.test(trimmed)) return refusedByPublish(rejected("types", key, FORBIDDEN_REASON))
   // Only a tab can be trimmed off and still be a control character: the message text carries it.
-  if (FORBIDDEN.test(value)) return refusedByPublish(rejected("types", "_msg", /control character/))
+  if (FORBIDDEN.test(value)) return refusedByPublish(rejected("types", "_msg", FORBIDDEN_REASON))
   if (trimmed.startsWith("-")) return refusedByPublish(rejected("types", key, /starts with "-"/))
   if (type === "name" && !NAME.test(trimmed)) return rejected("types", key, /is not a name/)
   if (type === "ip") return refusedByPublish(rejected("types", key, /is not an IP address/))
@@ -172,7 +174,7 @@ const valueOutcome = (
 /** The outcome for a plain-text message (no "="): `%_msg%` is the whole text. */
 const plainTextOutcome = (text: string, argv: (body: string) => ReadonlyArray<string>): Expected => {
   if (trimBlanks(text) === "") return rejected("grammar", undefined, /empty/)
-  if (FORBIDDEN.test(text)) return refusedByPublish(rejected("types", "_msg", /control character/))
+  if (FORBIDDEN.test(text)) return refusedByPublish(rejected("types", "_msg", FORBIDDEN_REASON))
   if (text.startsWith("-")) return refusedByPublish(rejected("types", "_msg", /starts with "-"/))
   return executed(argv(text))
 }
@@ -413,7 +415,7 @@ export const rawCases = (ctx: CaseContext): ReadonlyArray<RawCase> => {
     k("a value that starts with =", `c=${M}, jail=sshd, ip=${IP}, note==x`, executed(plainArgv("sshd", IP, "=x")))
     k("empty parts are ignored", `c=${M},, jail=sshd,,, ip=${IP}, note=n,`, executed(plainArgv("sshd", IP, "n")))
     k("a blank message", "   ", rejected("grammar", undefined, /empty/), "Text")
-    k("a tab trimmed off a value is still in the message text", `c=${M}, jail=sshd, ip=${IP}, note=\tx`, rejected("types", "_msg", /control character U\+0009/))
+    k("a tab trimmed off a value is still in the message text", `c=${M}, jail=sshd, ip=${IP}, note=\tx`, rejected("types", "_msg", /a control character U\+0009/))
     k("a message without the key the action uses", `c=${M}, jail=sshd, ip=${IP}`, rejected("render", "note", /no key "note"/))
     k("plain text where the action needs keys", `ban ${IP} now`, rejected("render", "jail", /no key "jail"/), "Plain")
   }
@@ -439,7 +441,7 @@ export const rawCases = (ctx: CaseContext): ReadonlyArray<RawCase> => {
     t("ip=::ffff:192.0.2.7 (IPv4-mapped)", `jail=sshd, ip=::ffff:192.0.2.7, note=n`, executed(plainArgv("sshd", "::ffff:192.0.2.7", "n")))
     t("ip=2001:db8::7", `jail=sshd, ip=2001:db8::7, note=n`, executed(plainArgv("sshd", "2001:db8::7", "n")))
     t("ip with spaces around it is trimmed", `jail=sshd, ip=  192.0.2.9  , note=n`, executed(plainArgv("sshd", "192.0.2.9", "n")))
-    t("a tab around ip is trimmed from the value, not from the message text", `jail=sshd, ip=\t192.0.2.9, note=n`, rejected("types", "_msg", /control character U\+0009/))
+    t("a tab around ip is trimmed from the value, not from the message text", `jail=sshd, ip=\t192.0.2.9, note=n`, rejected("types", "_msg", /a control character U\+0009/))
   }
 
   // Unicode look-alikes where a type applies.

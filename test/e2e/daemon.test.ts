@@ -85,9 +85,14 @@ log_level: 3
     const before = rec.calls().length
     const marker = path.join(dir, "pwned")
     const hostile = `192.0.2.11; touch ${marker} $(touch ${marker}) \`touch ${marker}\``
-    expect((await publish("Fail2ban", `jail=sshd, action=banip, ip=${hostile}`)).code).toBe(0)
+    // An untyped value reaches the action as one verbatim word (%_msg% is the fields without the envelope)…
+    expect((await publish("Raw", `jail=sshd, action=banip, note=${hostile}`)).code).toBe(0)
     const calls = await rec.waitForCalls(before + 1)
-    expect(calls.slice(before)).toEqual([["set", "sshd", "banip", hostile]])
+    expect(calls.slice(before)).toEqual([["raw", `jail=sshd, action=banip, note=${hostile}`, "Raw"]])
+    // …and publish refuses an ip that is not an address before sending (the daemon would reject it at types).
+    const refused = await publish("Fail2ban", `jail=sshd, action=banip, ip=${hostile}`)
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toContain("is not an IP address (a daemon would reject it)")
     expect(fs.existsSync(marker)).toBe(false)
   })
 
