@@ -10,6 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as path from "node:path"
 import { resolveConfigPath } from "../config/index.js"
+import { askControl, controlSocketBeside } from "../daemon/controlSocket.js"
 import { CliExit, runtimeError } from "./exit.js"
 import { configText, loadConfigFrom } from "./options.js"
 
@@ -21,10 +22,11 @@ const mode = Args.choice(
     ["start", "start"],
     ["stop", "stop"],
     ["restart", "restart"],
-    ["status", "status"]
+    ["status", "status"],
+    ["reload", "reload"]
   ] as const,
   { name: "mode" }
-).pipe(Args.withDescription("run (default, foreground) | start | stop | restart | status"), Args.withDefault("run" as const))
+).pipe(Args.withDescription("run (default, foreground) | start | stop | restart | status | reload"), Args.withDefault("run" as const))
 
 // `-c` is --config here, as in the original daemon (publish uses -c for --channel).
 const config = configText.pipe(Options.withAlias("c"), Options.optional)
@@ -36,32 +38,97 @@ const pidFile = Options.text("pid-file").pipe(
 const STOP_WAIT_MS = 30_000
 const START_WAIT_MS = 10_000
 
-const stopDaemon = (pidPath: string) =>
+/** Waits for the daemon's drain (shutdown_timeout) and the kill grace of what is left, with a margin. */
+const stopWaitMs = (shutdownTimeout: number): number => Math.max(STOP_WAIT_MS, (shutdownTimeout + 15) * 1000)
+
+const stopDaemon = (pidPath: string, waitMs = STOP_WAIT_MS) =>
   Effect.gen(function* () {
     const { stop } = yield* Effect.promise(() => import("../daemon/control.js"))
-    const outcome = yield* stop(pidPath, STOP_WAIT_MS)
+    const outcome = yield* stop(pidPath, waitMs)
     if (outcome._tag === "StillRunning")
-      return yield* Effect.fail(runtimeError(`f2bc daemon (pid ${outcome.pid}) did not stop within ${STOP_WAIT_MS / 1000} s`))
+      return yield* Effect.fail(runtimeError(`f2bc daemon (pid ${outcome.pid}) did not stop within ${waitMs / 1000} s`))
     yield* Console.log(outcome._tag === "Stopped" ? `stopped (pid ${outcome.pid})` : "not running")
   })
 
-const statusOf = (pidPath: string) =>
+const ASK_TIMEOUT_MS = 5_000
+
+const when = (ms: unknown): string =>
+  typeof ms === "number" ? `${new Date(ms).toISOString()} (${Math.round((Date.now() - ms) / 1000)} s ago)` : "never"
+
+/** The running daemon's own account, read from its control socket. */
+const describeStatus = (answer: unknown): ReadonlyArray<string> => {
+  const status = answer as {
+    readonly node_name?: string
+    readonly config?: string
+    readonly started_at?: number
+    readonly servers?: ReadonlyArray<{
+      readonly server: string
+      readonly channels: ReadonlyArray<string>
+      readonly state: string
+      readonly connectedSince?: number
+      readonly lastPong?: number
+      readonly reconnects: number
+      readonly lastError?: string
+    }>
+    readonly messages?: Readonly<Record<string, number>>
+    readonly actions?: { readonly pending: number; readonly executed: number; readonly failed: number; readonly dropped: number }
+  }
+  const lines = [`node ${status.node_name ?? "?"}, config ${status.config ?? "?"}, up since ${when(status.started_at)}`]
+  for (const server of status.servers ?? []) {
+    lines.push(
+      `server ${server.server} [${server.channels.join(", ")}]: ${server.state}` +
+        (server.state === "connected" ? ` since ${when(server.connectedSince)}, last pong ${when(server.lastPong)}` : "") +
+        `, reconnects ${server.reconnects}` +
+        (server.lastError !== undefined ? `, last error: ${server.lastError}` : "")
+    )
+  }
+  const messages = Object.entries(status.messages ?? {}).sort(([a], [b]) => a.localeCompare(b))
+  lines.push(`messages: ${messages.length === 0 ? "none yet" : messages.map(([k, v]) => `${k} ${v}`).join(", ")}`)
+  const actions = status.actions
+  if (actions !== undefined)
+    lines.push(`actions: ${actions.executed} succeeded, ${actions.failed} failed, ${actions.dropped} dropped, ${actions.pending} waiting or running`)
+  return lines
+}
+
+const statusOf = (pidPath: string, socketPath: string) =>
   Effect.gen(function* () {
     const { runningPid } = yield* Effect.promise(() => import("../daemon/pidfile.js"))
     const running = runningPid(pidPath)
     if (running === undefined) return yield* Effect.fail(new CliExit({ code: 3, text: "not running" }))
     yield* Console.log(`running (pid ${running})`)
+    const answer = yield* Effect.either(askControl(socketPath, "status", ASK_TIMEOUT_MS))
+    if (answer._tag === "Left") return yield* Console.log(`(no details: ${answer.left.message})`)
+    for (const line of describeStatus(answer.right)) yield* Console.log(line)
   })
 
-const controlOnly = (mode: "stop" | "status", pidPath: string) => (mode === "stop" ? stopDaemon(pidPath) : statusOf(pidPath))
+/** Asks the running daemon to reload its config and says what it did. */
+const reloadOf = (pidPath: string, socketPath: string) =>
+  Effect.gen(function* () {
+    const { runningPid } = yield* Effect.promise(() => import("../daemon/pidfile.js"))
+    const running = runningPid(pidPath)
+    if (running === undefined) return yield* Effect.fail(new CliExit({ code: 3, text: "not running" }))
+    const answer = yield* askControl(socketPath, "reload", STOP_WAIT_MS).pipe(Effect.mapError((error) => runtimeError(error.message)))
+    const outcome = answer as { readonly ok?: boolean; readonly error?: string; readonly kept?: number; readonly started?: number; readonly stopped?: number; readonly needRestart?: ReadonlyArray<string> }
+    if (outcome.ok !== true) return yield* Effect.fail(runtimeError(`reload refused, the running config stays: ${outcome.error ?? "unknown error"}`))
+    yield* Console.log(
+      `reloaded (pid ${running}): ${outcome.kept ?? 0} server(s) kept their connection, ${outcome.started ?? 0} (re)connecting, ${outcome.stopped ?? 0} stopped` +
+        ((outcome.needRestart ?? []).length > 0 ? `; restart to apply: ${(outcome.needRestart ?? []).join(", ")}` : "")
+    )
+  })
+
+const controlOnly = (mode: "stop" | "status" | "reload", pidPath: string, socketPath: string) =>
+  mode === "stop" ? stopDaemon(pidPath) : mode === "status" ? statusOf(pidPath, socketPath) : reloadOf(pidPath, socketPath)
 
 export const daemonCommand = Command.make("daemon", { mode, config, pidFile }, (args) =>
   Effect.gen(function* () {
     const control = () => import("../daemon/control.js")
-    // stop and status with --pid-file work even when the config is broken.
-    if ((args.mode === "stop" || args.mode === "status") && Option.isSome(args.pidFile))
-      return yield* controlOnly(args.mode, args.pidFile.value)
-    const loaded = yield* loadConfigFrom(args.config)
+    // stop, status and reload with --pid-file work even when the config is broken.
+    if ((args.mode === "stop" || args.mode === "status" || args.mode === "reload") && Option.isSome(args.pidFile))
+      return yield* controlOnly(args.mode, args.pidFile.value, controlSocketBeside(args.pidFile.value))
+    const loaded = yield* loadConfigFrom(args.config).pipe(
+      // Checked before anything is sent: a daemon asked to reload a broken config would refuse it anyway.
+      Effect.mapError((error) => (args.mode === "reload" ? new CliExit({ code: error.code, text: `reload not sent (the running config stays): ${error.text}` }) : error))
+    )
     const pid = Option.getOrElse(args.pidFile, () => loaded.pid_file)
 
     if (args.mode === "run") {
@@ -71,7 +138,7 @@ export const daemonCommand = Command.make("daemon", { mode, config, pidFile }, (
     const pidPath = pid ?? DEFAULT_PID_FILE
     const { start } = yield* Effect.promise(control)
 
-    const doStop = stopDaemon(pidPath)
+    const doStop = stopDaemon(pidPath, stopWaitMs(loaded.shutdown_timeout))
     const doStart = Effect.gen(function* () {
       if (loaded.log_file === undefined)
         yield* Console.error("warning: no log_file in the config: the detached daemon's logs are discarded")
@@ -101,7 +168,9 @@ export const daemonCommand = Command.make("daemon", { mode, config, pidFile }, (
         yield* doStop
         return yield* doStart
       case "status":
-        return yield* statusOf(pidPath)
+        return yield* statusOf(pidPath, loaded.control_socket ?? controlSocketBeside(pidPath))
+      case "reload":
+        return yield* reloadOf(pidPath, loaded.control_socket ?? controlSocketBeside(pidPath))
     }
   })
 ).pipe(Command.withDescription("run the daemon in the foreground, or control a detached one"))

@@ -11,7 +11,7 @@ import { compileTemplate } from "../action/index.js"
 import { DEFAULT_TYPES, makeIgnoreList, nodeNameOf, parseRange, parseValueType, type Range, type ValueType } from "../trust/index.js"
 import { ConfigError } from "./errors.js"
 import { friendlyIssues } from "./issues.js"
-import { Defaults, type ChannelConfig, type Config, type ServerConfig } from "./model.js"
+import { Defaults, type ChannelConfig, type Config, type MetricsConfig, type ServerConfig } from "./model.js"
 import { samePath, toConfigIssues, type PathIssue } from "./path.js"
 import { ignoreEntries, ruleIssues } from "./rules.js"
 import { RawConfig, type RawChannel, type RawServer } from "./schema.js"
@@ -78,6 +78,13 @@ const resolveIgnore = (raw: RawConfig["ignoreip"]): Resolved<ReadonlyArray<Range
     )
   )
 
+/** `127.0.0.1:9810` or `[::1]:9810` (the schema has checked the shape). */
+const listenAddress = (text: string): MetricsConfig => {
+  const colon = text.lastIndexOf(":")
+  const host = text.slice(0, colon)
+  return { host: host.startsWith("[") ? host.slice(1, -1) : host, port: Number(text.slice(colon + 1)) }
+}
+
 const resolveConfig = (raw: RawConfig, source: string): Resolved<Config> =>
   Either.gen(function*() {
     const types = yield* resolveTypes(DEFAULT_TYPES, raw.types, ["types"])
@@ -99,6 +106,12 @@ const resolveConfig = (raw: RawConfig, source: string): Resolved<Config> =>
       max_skew: raw.max_skew,
       dedupe_window: raw.dedupe_window,
       dedupe_max_entries: raw.dedupe_max_entries,
+      queue_limit: raw.queue_limit,
+      concurrency: raw.concurrency,
+      order_key: raw.order_key,
+      shutdown_timeout: raw.shutdown_timeout,
+      control_socket: raw.control_socket === undefined ? undefined : nodePath.resolve(inherited.baseDir, raw.control_socket),
+      metrics: raw.metrics === undefined ? undefined : listenAddress(raw.metrics.listen),
       source
     }
   })

@@ -53,6 +53,12 @@ export interface BrokerConfig {
   readonly max_subscriptions: number
 }
 
+export interface MetricsConfig {
+  readonly host: string
+  /** 0 = pick a free port. */
+  readonly port: number
+}
+
 export type LogLevel = 0 | 1 | 2 | 3
 
 export interface Config {
@@ -77,6 +83,18 @@ export interface Config {
   readonly dedupe_window: number
   /** Most ids remembered; beyond it the oldest are evicted (and logged). */
   readonly dedupe_max_entries: number
+  /** Actions waiting or running, at most; beyond it new ones are dropped (logged, counted). */
+  readonly queue_limit: number
+  /** Actions running at once. */
+  readonly concurrency: number
+  /** The message key whose actions run strictly in arrival order (default ip). */
+  readonly order_key: string
+  /** Seconds SIGTERM waits for queued and running actions before killing them. */
+  readonly shutdown_timeout: number
+  /** The control socket `daemon status|reload` talk to; default beside the pid file. */
+  readonly control_socket: string | undefined
+  /** The Prometheus endpoint, when configured. */
+  readonly metrics: MetricsConfig | undefined
   /** The path the config was loaded from, or "<inline>". */
   readonly source: string
 }
@@ -93,6 +111,11 @@ export const Defaults = {
   max_skew: 120,
   dedupe_window: 300,
   dedupe_max_entries: 100_000,
+  queue_limit: 10_000,
+  concurrency: 4,
+  order_key: "ip",
+  shutdown_timeout: 10,
+  metrics: { listen: "127.0.0.1:9810" },
   broker: {
     host: "127.0.0.1",
     port: 1986,
@@ -112,6 +135,11 @@ export const Defaults = {
   readonly max_skew: number
   readonly dedupe_window: number
   readonly dedupe_max_entries: number
+  readonly queue_limit: number
+  readonly concurrency: number
+  readonly order_key: string
+  readonly shutdown_timeout: number
+  readonly metrics: { readonly listen: string }
   readonly broker: BrokerConfig
 }
 

@@ -112,6 +112,15 @@ export const RawBroker = Schema.Struct({
   })
 })
 
+/** `host:port` or `[v6]:port`; port 0 picks a free one. */
+const ListenAddress = Schema.String.pipe(Schema.pattern(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/)).annotations(
+  expected(`an address like 127.0.0.1:9810 or [::1]:9810`)
+)
+
+export const RawMetrics = Schema.Struct({
+  listen: Schema.optionalWith(ListenAddress, { exact: true, default: () => Defaults.metrics.listen })
+})
+
 const LogLevel = Schema.Literal(0, 1, 2, 3).annotations(expected("an integer from 0 to 3"))
 
 export const RawConfig = Schema.Struct({
@@ -139,7 +148,16 @@ export const RawConfig = Schema.Struct({
   ignoreip: Schema.optionalWith(IgnoreIp, { exact: true, default: () => [...Defaults.ignoreip] }),
   max_skew: Schema.optionalWith(Seconds, { exact: true, default: () => Defaults.max_skew }),
   dedupe_window: Schema.optionalWith(Seconds, { exact: true, default: () => Defaults.dedupe_window }),
-  dedupe_max_entries: Schema.optionalWith(PositiveInt, { exact: true, default: () => Defaults.dedupe_max_entries })
+  dedupe_max_entries: Schema.optionalWith(PositiveInt, { exact: true, default: () => Defaults.dedupe_max_entries }),
+  queue_limit: Schema.optionalWith(PositiveInt, { exact: true, default: () => Defaults.queue_limit }),
+  concurrency: Schema.optionalWith(
+    Schema.Number.pipe(Schema.int(), Schema.between(1, 256)).annotations(expected("an integer from 1 to 256")),
+    { exact: true, default: () => Defaults.concurrency }
+  ),
+  order_key: Schema.optionalWith(FilterKey, { exact: true, default: () => Defaults.order_key }),
+  shutdown_timeout: Schema.optionalWith(Seconds, { exact: true, default: () => Defaults.shutdown_timeout }),
+  control_socket: Schema.optionalWith(NonEmptyString, { exact: true }),
+  metrics: Schema.optionalWith(RawMetrics, { exact: true })
 })
 
 export type RawConfig = typeof RawConfig.Type

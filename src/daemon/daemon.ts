@@ -1,19 +1,22 @@
 /**
- * The daemon: hosts the embedded broker when configured, and runs every
- * server's supervised delivery stream through the pipeline into the executor.
+ * The daemon: hosts the embedded broker when configured, runs every
+ * server's supervised delivery stream through the pipeline into the
+ * executor, reloads a new config in place, and drains actions on shutdown.
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import * as Metric from "effect/Metric"
+import * as FiberMap from "effect/FiberMap"
 import * as Stream from "effect/Stream"
 import type * as Scope from "effect/Scope"
 import { makeBroker, type BrokerError } from "../broker/broker.js"
 import type { Config, ServerConfig } from "../config/model.js"
-import { Executor } from "../exec/executor.js"
+import { Executor, type ExecutorStats } from "../exec/executor.js"
+import { countEvictions } from "../metrics/metrics.js"
 import { Transport, serverName, type Delivery, type Endpoint } from "../transport/transport.js"
 import { makeSeenTable, type SeenTable } from "../trust/index.js"
-import { countDecision, dedupeEvictions } from "./metrics.js"
+import { countDecision } from "./outcome.js"
 import { decide, planServer, type Decision, type ServerPlan } from "./pipeline.js"
+import { makeStatusBoard, type ServerState } from "./status.js"
 
 export const endpointOf = (server: ServerConfig, config: Config): Endpoint => ({
   host: server.host,
@@ -23,31 +26,38 @@ export const endpointOf = (server: ServerConfig, config: Config): Endpoint => ({
   maxLineBytes: config.max_line_bytes
 })
 
-/** The dedupe table shared by every server, and how often its capacity has evicted. */
-interface Shared {
-  readonly seen: SeenTable
-  readonly capacity: number
-  evicted: number
+/**
+ * What makes a connection: a server whose key is unchanged by a reload keeps
+ * its connection (its plan — actions, filters, secrets, types — is swapped in place).
+ */
+const connectionKeys = (config: Config): ReadonlyArray<string> => {
+  const seen = new Map<string, number>()
+  return config.servers.map((server) => {
+    const base = JSON.stringify([server.host, server.port, server.ping_timeout, server.channels.map((c) => c.name), config.max_line_bytes])
+    const n = seen.get(base) ?? 0
+    seen.set(base, n + 1)
+    return `${base}#${n}`
+  })
+}
+
+/** The config in force and each connection's plan, swapped whole by a reload. */
+interface Current {
+  readonly config: Config
+  readonly plans: ReadonlyMap<string, ServerPlan>
+}
+
+const currentOf = (config: Config): Current => {
+  const keys = connectionKeys(config)
+  return { config, plans: new Map(config.servers.map((server, i) => [keys[i]!, planServer(server, config)])) }
 }
 
 /** The first eviction is logged, then one line per 10 000, so a flood cannot flood the log. */
 const EVICTION_LOG_EVERY = 10_000
+/** The same for actions dropped because the queue is full. */
+const DROP_LOG_EVERY = 1_000
 
-const logEvictions = (shared: Shared, evicted: number): Effect.Effect<void> => {
-  if (evicted === 0) return Effect.void
-  const before = shared.evicted
-  shared.evicted += evicted
-  const log = before === 0 || Math.floor(before / EVICTION_LOG_EVERY) !== Math.floor(shared.evicted / EVICTION_LOG_EVERY)
-  return Effect.zipRight(
-    Metric.incrementBy(dedupeEvictions, evicted),
-    log
-      ? Effect.logWarning(
-        `dedupe table full (dedupe_max_entries ${shared.capacity}): ${shared.evicted} remembered id(s) evicted before expiry so far; ` +
-          "an evicted id could run again if it is repeated: raise dedupe_max_entries"
-      )
-      : Effect.void
-  )
-}
+const crossed = (before: number, after: number, every: number): boolean =>
+  before === 0 || Math.floor(before / every) !== Math.floor(after / every)
 
 const logDecision = (decision: Decision, delivery: Delivery): Effect.Effect<void> => {
   switch (decision._tag) {
@@ -69,35 +79,41 @@ const logDecision = (decision: Decision, delivery: Delivery): Effect.Effect<void
   }
 }
 
-/** Takes one delivery through the pipeline; logs and counts the outcome and never fails. */
-const handleDelivery = (plan: ServerPlan, shared: Shared, delivery: Delivery): Effect.Effect<void, never, Executor> =>
-  Effect.gen(function* () {
-    const nowMs = yield* Clock.currentTimeMillis
-    const decision = decide(plan, delivery, { nowMs, seen: shared.seen })
-    yield* countDecision(decision)
-    yield* logDecision(decision, delivery)
-    if (decision._tag !== "Execute") return
-    yield* logEvictions(shared, decision.evicted)
-    const executor = yield* Executor
-    const result = yield* executor.submit({
-      argv: decision.argv,
-      timeoutMs: Math.round(decision.channel.timeout * 1000),
-      // Without an ip, the body orders repeats of one message (the raw text differs by its _id).
-      orderKey: decision.message.fields.get("ip") ?? decision.message.body,
-      server: delivery.server,
-      channel: delivery.channel
-    })
-    if (result === "QueueFull")
-      yield* Effect.logWarning("dropped: the action queue is full").pipe(Effect.annotateLogs({ message: delivery.message }))
-  }).pipe(Effect.annotateLogs({ channel: delivery.channel }))
+/** Keys whose change a reload cannot apply: they are read once at start. */
+const RESTART_KEYS = [
+  "broker",
+  "log_level",
+  "log_file",
+  "pid_file",
+  "control_socket",
+  "metrics",
+  "queue_limit",
+  "concurrency",
+  "dedupe_max_entries"
+] as const satisfies ReadonlyArray<keyof Config>
 
-/** Runs one server's deliveries through the pipeline until interrupted. */
-const serveServer = (server: ServerConfig, config: Config, shared: Shared): Effect.Effect<void, never, Transport | Executor> =>
-  Effect.gen(function* () {
-    const transport = yield* Transport
-    const plan = planServer(server, config)
-    yield* Stream.runForEach(transport.deliveries(endpointOf(server, config)), (delivery) => handleDelivery(plan, shared, delivery))
-  }).pipe(Effect.annotateLogs({ component: "daemon", server: serverName(server) }))
+export interface ReloadOutcome {
+  readonly kept: number
+  readonly started: number
+  readonly stopped: number
+  /** Changed keys that only a restart applies. */
+  readonly needRestart: ReadonlyArray<string>
+}
+
+export interface StatusSnapshot {
+  readonly pid: number
+  readonly node_name: string
+  readonly config: string
+  readonly started_at: number
+  readonly servers: ReadonlyArray<ServerState>
+  readonly messages: Readonly<Record<string, number>>
+  readonly actions: ExecutorStats
+}
+
+export interface DaemonHandle {
+  readonly reload: (config: Config) => Effect.Effect<ReloadOutcome>
+  readonly status: Effect.Effect<StatusSnapshot>
+}
 
 /** Says once, at start-up, which channels accept unsigned messages (the original's behaviour). */
 const warnUnsigned = (config: Config): Effect.Effect<void> =>
@@ -107,9 +123,15 @@ const warnUnsigned = (config: Config): Effect.Effect<void> =>
         "channel has no secret_file: it accepts unsigned messages from anyone who can reach the server (see docs/security.md)"
       ).pipe(Effect.annotateLogs({ server: serverName(server), channel: channel.name }))), { discard: true })
 
-/** The whole daemon; runs until its scope is closed (a signal). */
-export const runDaemon = (config: Config): Effect.Effect<never, BrokerError, Transport | Executor | Scope.Scope> =>
+/**
+ * Starts the daemon in the current scope and returns its handle. Closing
+ * the scope stops taking deliveries, then lets queued and running actions
+ * finish for up to `shutdown_timeout` before the executor kills the rest.
+ */
+export const startDaemon = (config: Config): Effect.Effect<DaemonHandle, BrokerError, Transport | Executor | Scope.Scope> =>
   Effect.gen(function* () {
+    const transport = yield* Transport
+    const executor = yield* Executor
     if (config.broker !== undefined) {
       yield* makeBroker({
         host: config.broker.host,
@@ -120,12 +142,130 @@ export const runDaemon = (config: Config): Effect.Effect<never, BrokerError, Tra
         maxSubscriptions: config.broker.max_subscriptions
       })
     }
+    let current = currentOf(config)
+    const seen: SeenTable = makeSeenTable(config.dedupe_max_entries)
+    const board = makeStatusBoard()
+    const messages: Record<string, number> = {}
+    let evicted = 0
+    let dropped = 0
+    const startedAt = yield* Clock.currentTimeMillis
+
+    // Registered before the server fibers, so it runs after they are interrupted: no new deliveries, then drain.
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function* () {
+        const timeout = current.config.shutdown_timeout
+        const { pending } = yield* executor.stats
+        if (pending > 0) yield* Effect.logInfo(`stopping: waiting up to ${timeout} s for ${pending} action(s)`)
+        const outcome = yield* executor.drain(timeout * 1000)
+        if (!outcome.finished)
+          yield* Effect.logWarning(`shutdown_timeout (${timeout} s) reached: killing ${outcome.left} action(s) still waiting or running`)
+      }).pipe(Effect.annotateLogs({ component: "daemon" }))
+    )
+
+    const handle = (key: string, delivery: Delivery): Effect.Effect<void> =>
+      Effect.gen(function* () {
+        const plan = current.plans.get(key)
+        if (plan === undefined) return
+        const nowMs = yield* Clock.currentTimeMillis
+        const decision = decide(plan, delivery, { nowMs, seen })
+        const tally = decision._tag === "Execute" ? "executed" : decision._tag === "Ignore" ? "ignored" : `${decision._tag === "Skip" ? "skipped" : "rejected"} at ${decision.stage}`
+        messages[tally] = (messages[tally] ?? 0) + 1
+        yield* countDecision(decision)
+        yield* logDecision(decision, delivery)
+        if (decision._tag !== "Execute") return
+        if (decision.evicted > 0) {
+          const before = evicted
+          evicted += decision.evicted
+          yield* countEvictions(decision.evicted)
+          if (crossed(before, evicted, EVICTION_LOG_EVERY))
+            yield* Effect.logWarning(
+              `dedupe table full (dedupe_max_entries ${current.config.dedupe_max_entries}): ${evicted} remembered id(s) evicted before expiry so far; ` +
+                "an evicted id could run again if it is repeated: raise dedupe_max_entries"
+            )
+        }
+        const orderKey = decision.message.fields.get(current.config.order_key)
+        const result = yield* executor.submit({
+          argv: decision.argv,
+          timeoutMs: Math.round(decision.channel.timeout * 1000),
+          // Without the order key, the body orders repeats of one message (the raw text differs by its _id).
+          orderKey: orderKey === undefined ? `\u0000${decision.message.body}` : orderKey,
+          server: delivery.server,
+          channel: delivery.channel
+        })
+        if (result === "QueueFull") {
+          const before = dropped
+          dropped++
+          if (crossed(before, dropped, DROP_LOG_EVERY))
+            yield* Effect.logWarning(`dropped: the action queue is full (queue_limit ${current.config.queue_limit}); ${dropped} action(s) dropped so far`).pipe(
+              Effect.annotateLogs({ message: delivery.message })
+            )
+        } else if (result === "Closed") {
+          yield* Effect.logWarning("dropped: the daemon is shutting down").pipe(Effect.annotateLogs({ message: delivery.message }))
+        }
+      }).pipe(Effect.annotateLogs({ channel: delivery.channel }))
+
+    const serve = (key: string, server: ServerConfig, cfg: Config): Effect.Effect<void> => {
+      const name = serverName(server)
+      const endpoint = endpointOf(server, cfg)
+      return Stream.runForEach(transport.deliveries(endpoint, board.observe(key, name, endpoint.channels)), (delivery) => handle(key, delivery)).pipe(
+        Effect.annotateLogs({ component: "daemon", server: name })
+      )
+    }
+
+    const fibers = yield* FiberMap.make<string>()
+    const startServers = (cfg: Config, keys: ReadonlyArray<string>, only: (key: string) => boolean) =>
+      Effect.forEach(cfg.servers, (server, i) => (only(keys[i]!) ? FiberMap.run(fibers, keys[i]!, serve(keys[i]!, server, cfg)) : Effect.void), {
+        discard: true
+      })
+
     yield* warnUnsigned(config).pipe(Effect.annotateLogs({ component: "daemon" }))
-    const shared: Shared = { seen: makeSeenTable(config.dedupe_max_entries), capacity: config.dedupe_max_entries, evicted: 0 }
     // Each server is its own fiber: one server down never delays another.
-    yield* Effect.forEach(config.servers, (server) => Effect.forkScoped(serveServer(server, config, shared)), { discard: true })
+    yield* startServers(config, connectionKeys(config), () => true)
     yield* Effect.logInfo(`daemon started as node ${config.node_name} with ${config.servers.length} server(s) from ${config.source}`).pipe(
       Effect.annotateLogs({ component: "daemon" })
     )
-    return yield* Effect.never
+
+    const lock = yield* Effect.makeSemaphore(1)
+    const reload = (next: Config): Effect.Effect<ReloadOutcome> =>
+      lock.withPermits(1)(
+        Effect.gen(function* () {
+          const before = current
+          const oldKeys = new Set(before.plans.keys())
+          const nextKeys = connectionKeys(next)
+          const nextSet = new Set(nextKeys)
+          const stopped = [...oldKeys].filter((key) => !nextSet.has(key))
+          for (const key of stopped) {
+            yield* FiberMap.remove(fibers, key)
+            board.forget(key)
+          }
+          current = currentOf(next)
+          yield* startServers(next, nextKeys, (key) => !oldKeys.has(key))
+          const needRestart = RESTART_KEYS.filter((key) => JSON.stringify(before.config[key]) !== JSON.stringify(next[key]))
+          const outcome: ReloadOutcome = {
+            kept: nextKeys.filter((key) => oldKeys.has(key)).length,
+            started: nextKeys.filter((key) => !oldKeys.has(key)).length,
+            stopped: stopped.length,
+            needRestart
+          }
+          yield* warnUnsigned(next)
+          yield* Effect.logInfo(
+            `config reloaded from ${next.source}: ${outcome.kept} server(s) kept their connection, ${outcome.started} (re)connecting, ${outcome.stopped} stopped`
+          )
+          if (needRestart.length > 0)
+            yield* Effect.logWarning(`changed keys that apply only after a restart: ${needRestart.join(", ")}`)
+          return outcome
+        }).pipe(Effect.annotateLogs({ component: "daemon" }))
+      )
+
+    const status: Effect.Effect<StatusSnapshot> = Effect.map(executor.stats, (actions) => ({
+      pid: process.pid,
+      node_name: current.config.node_name,
+      config: current.config.source,
+      started_at: startedAt,
+      servers: board.servers(),
+      messages: { ...messages },
+      actions
+    }))
+
+    return { reload, status }
   })

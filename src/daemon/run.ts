@@ -1,44 +1,74 @@
 /**
  * `daemon run`: the foreground daemon with its layers (logging, executor,
- * transport), the pid file, and log reopening on SIGHUP.
+ * transport), the pid file, the control socket, and SIGHUP (reopen the log, reload the config).
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Runtime from "effect/Runtime"
+import type * as Scope from "effect/Scope"
+import { loadConfig } from "../config/load.js"
 import type { Config } from "../config/model.js"
 import * as Executor from "../exec/executor.js"
 import * as Logging from "../log/logger.js"
 import * as Fanout from "../transport/fanout/index.js"
-import * as Runtime from "effect/Runtime"
-import type * as Scope from "effect/Scope"
-import { runDaemon } from "./daemon.js"
+import { controlSocketBeside, serveControl } from "./controlSocket.js"
+import { startDaemon, type DaemonHandle, type ReloadOutcome } from "./daemon.js"
 import { holdPidFile } from "./pidfile.js"
 import { onSignal } from "./signal.js"
 
-/** SIGHUP reopens the log file (logrotate without copytruncate) for the scope's lifetime. */
-const reopenLogOnHangup: Effect.Effect<void, never, Logging.LogOutput | Scope.Scope> = Effect.gen(function* () {
-  const output = yield* Logging.LogOutput
-  const runtime = yield* Effect.runtime<never>()
-  const onHangup = () => {
-    output.reopen()
-    Runtime.runFork(runtime)(
-      Effect.logInfo("SIGHUP: log file reopened (config reload is not supported yet: restart to apply a new config)").pipe(
-        Effect.annotateLogs({ component: "daemon" })
+/** What a reload answers on the control socket. */
+export type ReloadAnswer = ({ readonly ok: true } & ReloadOutcome) | { readonly ok: false; readonly error: string }
+
+/** Re-reads the config file; an invalid one is logged and the running config stays. */
+const reloadFrom = (path: string, daemon: DaemonHandle): Effect.Effect<ReloadAnswer> =>
+  loadConfig(path).pipe(
+    Effect.matchEffect({
+      onFailure: (error) =>
+        Effect.as(
+          Effect.logError(`reload refused, the running config stays: ${error.message}`),
+          { ok: false, error: error.message } as const
+        ),
+      onSuccess: (next) => Effect.map(daemon.reload(next), (outcome) => ({ ok: true, ...outcome }) as const)
+    }),
+    Effect.annotateLogs({ component: "daemon" })
+  )
+
+/** SIGHUP: reopen the log file (logrotate without copytruncate), then reload the config. */
+const onHangup = (path: string, daemon: DaemonHandle): Effect.Effect<void, never, Logging.LogOutput | Scope.Scope> =>
+  Effect.gen(function* () {
+    const output = yield* Logging.LogOutput
+    const runtime = yield* Effect.runtime<never>()
+    yield* onSignal("SIGHUP", () => {
+      output.reopen()
+      Runtime.runFork(runtime)(
+        Effect.logInfo("SIGHUP: log file reopened, reloading the config").pipe(
+          Effect.annotateLogs({ component: "daemon" }),
+          Effect.zipRight(reloadFrom(path, daemon))
+        )
       )
-    )
-  }
-  yield* onSignal("SIGHUP", onHangup)
-})
+    })
+  })
 
 export const runForeground = (config: Config, pidFile: string | undefined) => {
   const program = Effect.scoped(
     Effect.gen(function* () {
-      yield* reopenLogOnHangup
       if (pidFile !== undefined) yield* holdPidFile(pidFile)
-      return yield* runDaemon(config)
+      const daemon = yield* startDaemon(config)
+      yield* onHangup(config.source, daemon)
+      const socket = config.control_socket ?? (pidFile === undefined ? undefined : controlSocketBeside(pidFile))
+      if (socket !== undefined) {
+        const runtime = yield* Effect.runtime<never>()
+        yield* serveControl(
+          socket,
+          (request) => (request === "status" ? daemon.status : reloadFrom(config.source, daemon)),
+          Runtime.runPromise(runtime)
+        )
+      }
+      return yield* Effect.never
     })
   )
   const layers = Layer.mergeAll(
-    Executor.layer(Executor.defaultExecutorOptions),
+    Executor.layer({ ...Executor.defaultExecutorOptions, concurrency: config.concurrency, queueLimit: config.queue_limit }),
     Fanout.layer()
   )
   return program.pipe(
@@ -46,7 +76,7 @@ export const runForeground = (config: Config, pidFile: string | undefined) => {
     // An expected failure (tagged) is one line; a defect keeps its stack trace.
     Effect.tapError((error) => Effect.logError(`daemon stopped: ${error.message}`)),
     Effect.tapDefect((defect) => Effect.logError("daemon stopped by an unexpected error", defect)),
-    Effect.onInterrupt(() => Effect.logInfo("daemon stopping (signal)")),
+    Effect.onInterrupt(() => Effect.logInfo("daemon stopped")),
     // The default component; inner stages annotate their own.
     Effect.annotateLogs({ component: "daemon" }),
     Effect.provide(Logging.layer({ level: config.log_level, file: config.log_file }))

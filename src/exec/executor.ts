@@ -3,10 +3,12 @@
  * concurrency, where actions sharing an order key (the `ip`) run in arrival order.
  */
 import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
+import { countAction, recordDuration, setQueueLength } from "../metrics/metrics.js"
 import { runProcess, type RunOptions } from "./process.js"
 
 export interface Job {
@@ -18,7 +20,8 @@ export interface Job {
   readonly channel: string
 }
 
-export type SubmitResult = "Queued" | "QueueFull"
+/** `Closed`: the daemon is shutting down and takes no new actions. */
+export type SubmitResult = "Queued" | "QueueFull" | "Closed"
 
 export interface ExecutorOptions {
   readonly concurrency: number
@@ -41,10 +44,22 @@ export interface ExecutorStats {
   readonly dropped: number
 }
 
+/** How a drain ended: every action done, or the time ran out with some still waiting or running. */
+export interface DrainOutcome {
+  readonly finished: boolean
+  /** Actions waiting or running when the drain ended (0 when finished). */
+  readonly left: number
+}
+
 export interface ExecutorService {
   /** Never waits: a full queue answers QueueFull so the socket keeps being read. */
   readonly submit: (job: Job) => Effect.Effect<SubmitResult>
   readonly stats: Effect.Effect<ExecutorStats>
+  /**
+   * Takes no new actions from now on and waits up to `timeoutMs` for the
+   * waiting and running ones to finish; closing the executor's scope then kills what is left.
+   */
+  readonly drain: (timeoutMs: number) => Effect.Effect<DrainOutcome>
 }
 
 export class Executor extends Context.Tag("f2bc/Executor")<Executor, ExecutorService>() {}
@@ -56,6 +71,7 @@ const runJob = (job: Job, options: ExecutorOptions) => {
     maxOutputBytes: options.maxOutputBytes
   }
   return runProcess(job.argv, runOptions).pipe(
+    Effect.tap((result) => Effect.zipRight(countAction("succeeded"), recordDuration(result.durationMs))),
     Effect.tap((result) =>
       Effect.logInfo("action executed").pipe(
         Effect.annotateLogs({ argv: result.argv, exit: 0, duration_ms: result.durationMs }),
@@ -69,6 +85,7 @@ const runJob = (job: Job, options: ExecutorOptions) => {
     Effect.as(true),
     Effect.catchTag("ExecError", (error) =>
       Effect.logError(`action failed: ${error.message}`).pipe(
+        Effect.zipLeft(Effect.zipRight(countAction("failed"), recordDuration(error.durationMs))),
         Effect.annotateLogs({
           argv: error.argv,
           reason: error.reason,
@@ -93,6 +110,9 @@ export const make = (options: ExecutorOptions): Effect.Effect<ExecutorService, n
     let executed = 0
     let failed = 0
     let dropped = 0
+    let closed = false
+    // Completed when a drain is under way and nothing is left.
+    const idle = yield* Deferred.make<void>()
 
     const worker = Effect.gen(function* () {
       let job: Job | undefined = yield* Queue.take(ready)
@@ -101,6 +121,8 @@ export const make = (options: ExecutorOptions): Effect.Effect<ExecutorService, n
         if (ok) executed++
         else failed++
         pending--
+        yield* setQueueLength(pending)
+        if (closed && pending === 0) yield* Deferred.succeed(idle, undefined)
         const waiting = chains.get(job.orderKey)
         const next: Job | undefined = waiting?.shift()
         if (next === undefined) chains.delete(job.orderKey)
@@ -112,23 +134,35 @@ export const make = (options: ExecutorOptions): Effect.Effect<ExecutorService, n
 
     const submit = (job: Job): Effect.Effect<SubmitResult> =>
       Effect.suspend(() => {
+        if (closed) return Effect.as(countAction("dropped"), "Closed" as const)
         if (pending >= options.queueLimit) {
           dropped++
-          return Effect.succeed("QueueFull" as const)
+          return Effect.as(countAction("dropped"), "QueueFull" as const)
         }
         pending++
+        const queued = Effect.as(setQueueLength(pending), "Queued" as const)
         const waiting = chains.get(job.orderKey)
         if (waiting !== undefined) {
           waiting.push(job)
-          return Effect.succeed("Queued" as const)
+          return queued
         }
         chains.set(job.orderKey, [])
-        return Effect.as(Queue.offer(ready, job), "Queued" as const)
+        return Effect.zipRight(Queue.offer(ready, job), queued)
+      })
+
+    const drain = (timeoutMs: number): Effect.Effect<DrainOutcome> =>
+      Effect.gen(function* () {
+        closed = true
+        if (pending === 0) return { finished: true, left: 0 }
+        // Interruptible even inside a finalizer (where shutdown runs it), or the timeout could never cut the wait short.
+        const done = yield* Deferred.await(idle).pipe(Effect.interruptible, Effect.timeout(timeoutMs), Effect.option)
+        return { finished: done._tag === "Some", left: pending }
       })
 
     return Executor.of({
       submit,
-      stats: Effect.sync(() => ({ pending, executed, failed, dropped }))
+      stats: Effect.sync(() => ({ pending, executed, failed, dropped })),
+      drain
     })
   })
 

@@ -4,7 +4,7 @@
  */
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import type * as Stream from "effect/Stream"
 
 /** One server as the transport sees it: where, which channels, how patient. */
@@ -39,13 +39,29 @@ export class TransportError extends Data.TaggedError("TransportError")<{
   }
 }
 
+/** What a supervised subscription reports as it lives: for status and metrics. */
+export interface SessionObserver {
+  /** Connected and every channel's subscription confirmed. */
+  readonly connected: Effect.Effect<void>
+  /** A keep-alive ping was answered. */
+  readonly pong: Effect.Effect<void>
+  /** The connection failed or was lost; a reconnect follows. */
+  readonly down: (detail: string) => Effect.Effect<void>
+}
+
+export const quietObserver: SessionObserver = {
+  connected: Effect.void,
+  pong: Effect.void,
+  down: () => Effect.void
+}
+
 export interface TransportService {
   /**
    * Connects, subscribes every channel, confirms with a ping, pings
    * periodically and reconnects with backoff for as long as the stream runs.
    * Only deliveries on the endpoint's channels are emitted.
    */
-  readonly deliveries: (endpoint: Endpoint) => Stream.Stream<Delivery>
+  readonly deliveries: (endpoint: Endpoint, observer?: SessionObserver) => Stream.Stream<Delivery>
   /** Announces one message and waits for the server's confirmation (a pong). */
   readonly publish: (endpoint: Endpoint, channel: string, message: string) => Effect.Effect<void, TransportError>
 }

@@ -55,4 +55,37 @@ describe("Executor", () => {
       expect(stats).toEqual({ pending: 0, executed: 1, failed: 2, dropped: 0 })
     })
   )
+
+  it.scoped("drain (SPEC §7 shutdown) takes no new actions, lets queued and running ones finish, and reports finished", () =>
+    Effect.gen(function* () {
+      const dir = tempDir()
+      const log = path.join(dir, "drained")
+      const executor = yield* make({ concurrency: 1, queueLimit: 10, killGraceMs: 100, maxOutputBytes: 64 })
+      yield* executor.submit(job(["/bin/sh", "-c", `sleep 0.2; echo first >> ${log}`], "a"))
+      yield* executor.submit(job(["/bin/sh", "-c", `echo second >> ${log}`], "b"))
+      const outcome = yield* executor.drain(10_000)
+      expect(outcome).toEqual({ finished: true, left: 0 })
+      expect(fs.readFileSync(log, "utf8")).toBe("first\nsecond\n")
+      expect(yield* executor.submit(job(["/bin/true"], "c"))).toBe("Closed")
+    })
+  )
+
+  it.scopedLive("drain stops waiting at its timeout, even inside a finalizer (uninterruptible), and says how many are left", () =>
+    Effect.gen(function* () {
+      const executor = yield* make({ concurrency: 1, queueLimit: 10, killGraceMs: 100, maxOutputBytes: 64 })
+      yield* executor.submit(job(["/bin/sleep", "30"], "a"))
+      yield* executor.submit(job(["/bin/true"], "b"))
+      const started = Date.now()
+      const outcome = yield* Effect.uninterruptible(executor.drain(300))
+      expect(outcome).toEqual({ finished: false, left: 2 })
+      expect(Date.now() - started).toBeLessThan(5_000)
+    })
+  )
+
+  it.scoped("drain with nothing to do finishes at once", () =>
+    Effect.gen(function* () {
+      const executor = yield* make({ concurrency: 1, queueLimit: 10, killGraceMs: 100, maxOutputBytes: 64 })
+      expect(yield* executor.drain(10_000)).toEqual({ finished: true, left: 0 })
+    })
+  )
 })

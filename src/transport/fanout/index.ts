@@ -9,4 +9,4 @@ import { defaultBackoff, superviseDeliveries, type BackoffOptions } from "./sess
 export { reconnectSchedule, type BackoffOptions } from "./session.js"
 
 export const layer = (backoff: BackoffOptions = defaultBackoff): Layer.Layer<Transport> =>
-  Layer.succeed(Transport, Transport.of({ deliveries: (endpoint) => superviseDeliveries(endpoint, backoff), publish }))
+  Layer.succeed(Transport, Transport.of({ deliveries: (endpoint, observer) => superviseDeliveries(endpoint, backoff, observer), publish }))

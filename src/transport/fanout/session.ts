@@ -8,7 +8,8 @@ import * as Queue from "effect/Queue"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { encodeRequest } from "../../protocol/request.js"
-import { serverName, TransportError, type Delivery, type Endpoint } from "../transport.js"
+import { countDroppedDeliveries } from "../../metrics/metrics.js"
+import { quietObserver, serverName, TransportError, type Delivery, type Endpoint, type SessionObserver } from "../transport.js"
 import { connect, type Notice } from "./connection.js"
 
 export interface BackoffOptions {
@@ -52,7 +53,8 @@ const subscribeText = (endpoint: Endpoint): Effect.Effect<string, TransportError
 const session = (
   endpoint: Endpoint,
   out: Queue.Queue<Delivery>,
-  onEstablished: () => void
+  onEstablished: () => void,
+  observer: SessionObserver
 ): Effect.Effect<never, TransportError> =>
   Effect.scoped(
     Effect.gen(function* () {
@@ -77,14 +79,19 @@ const session = (
         // The pong after the subscribes is their acknowledgement.
         yield* connection.ping(endpoint.pingTimeoutMs)
         onEstablished()
+        yield* observer.connected
         yield* Effect.logInfo(`connected, subscribed to ${endpoint.channels.join(", ")}`)
         return yield* Effect.forever(
           Effect.zipRight(Effect.sleep(Duration.millis(interval)), connection.ping(deadline)).pipe(
+            Effect.zipRight(observer.pong),
             Effect.tap(() => {
               if (dropped === 0) return Effect.void
               const count = dropped
               dropped = 0
-              return Effect.logWarning(`dropped ${count} deliveries: the pipeline is behind`)
+              return Effect.zipRight(
+                countDroppedDeliveries(server, count),
+                Effect.logWarning(`dropped ${count} deliveries: the pipeline is behind`)
+              )
             })
           )
         )
@@ -97,7 +104,11 @@ const session = (
  * The supervised stream of deliveries for one endpoint. A session that got
  * as far as a confirmed subscription restarts the backoff from its base.
  */
-export const superviseDeliveries = (endpoint: Endpoint, backoff: BackoffOptions = defaultBackoff): Stream.Stream<Delivery> =>
+export const superviseDeliveries = (
+  endpoint: Endpoint,
+  backoff: BackoffOptions = defaultBackoff,
+  observer: SessionObserver = quietObserver
+): Stream.Stream<Delivery> =>
   Stream.unwrapScoped(
     Effect.gen(function* () {
       const out = yield* Queue.bounded<Delivery>(DELIVERY_BUFFER)
@@ -109,12 +120,13 @@ export const superviseDeliveries = (endpoint: Endpoint, backoff: BackoffOptions 
         return session(endpoint, out, () => {
           established = true
           failures = 0
-        }).pipe(
+        }, observer).pipe(
           Effect.catchAll((error) => {
-            if (established) return Effect.logWarning(`connection lost: ${error.detail}; reconnecting`)
+            if (established)
+              return Effect.zipRight(observer.down(error.detail), Effect.logWarning(`connection lost: ${error.detail}; reconnecting`))
             failures++
             return Effect.zipRight(
-              Effect.logWarning(`connection failed: ${error.detail}; retrying with backoff (failure ${failures})`),
+              Effect.zipRight(observer.down(error.detail), Effect.logWarning(`connection failed: ${error.detail}; retrying with backoff (failure ${failures})`)),
               Effect.fail(error)
             )
           })

@@ -1,0 +1,72 @@
+/**
+ * Every counter, gauge and histogram f2bc keeps (Effect Metric, in memory):
+ * what `/metrics` serves and `daemon status` summarises.
+ */
+import * as Effect from "effect/Effect"
+import * as Metric from "effect/Metric"
+import * as MetricBoundaries from "effect/MetricBoundaries"
+
+/** `f2bc_messages_total{outcome, stage}`: every delivery, by how the pipeline decided it. */
+export const messagesTotal = Metric.counter("f2bc_messages_total", {
+  description: "Deliveries by pipeline outcome (executed, ignored, skipped, rejected) and the stage that decided it",
+  incremental: true
+})
+
+/** `f2bc_dedupe_evictions_total`: live ids evicted because the dedupe table was full. */
+export const dedupeEvictions = Metric.counter("f2bc_dedupe_evictions_total", {
+  description: "Remembered message ids evicted before expiry because dedupe_max_entries was reached",
+  incremental: true
+})
+
+/** `f2bc_actions_total{result}`: succeeded, failed (non-zero, signal, timeout, not found), dropped (queue full or shutdown). */
+export const actionsTotal = Metric.counter("f2bc_actions_total", {
+  description: "Actions by result: succeeded, failed, dropped",
+  incremental: true
+})
+
+/** `f2bc_action_duration_seconds`: wall time of each action run. */
+export const actionDuration = Metric.histogram(
+  "f2bc_action_duration_seconds",
+  MetricBoundaries.fromIterable([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]),
+  "Wall time of each action, in seconds"
+)
+
+/** `f2bc_action_queue_length`: actions waiting or running. */
+export const actionQueue = Metric.gauge("f2bc_action_queue_length", { description: "Actions waiting or running" })
+
+/** `f2bc_deliveries_dropped_total{server}`: deliveries dropped because the pipeline was behind. */
+export const deliveriesDropped = Metric.counter("f2bc_deliveries_dropped_total", {
+  description: "Deliveries dropped before the pipeline because its buffer was full",
+  incremental: true
+})
+
+/** `f2bc_server_connected{server}`: 1 while the subscription is confirmed, else 0. */
+export const serverConnected = Metric.gauge("f2bc_server_connected", { description: "1 while connected and subscribed, else 0" })
+
+/** `f2bc_reconnects_total{server}`: connection attempts after the first. */
+export const reconnectsTotal = Metric.counter("f2bc_reconnects_total", {
+  description: "Connection attempts after a failure or a lost connection",
+  incremental: true
+})
+
+export const countAction = (result: "succeeded" | "failed" | "dropped", by = 1): Effect.Effect<void> =>
+  Metric.incrementBy(Metric.tagged(actionsTotal, "result", result), by)
+
+export const countMessage = (outcome: string, stage: string): Effect.Effect<void> =>
+  Metric.increment(Metric.tagged(Metric.tagged(messagesTotal, "outcome", outcome), "stage", stage))
+
+export const recordDuration = (ms: number): Effect.Effect<void> => Metric.update(actionDuration, ms / 1000)
+
+export const setConnected = (server: string, connected: boolean): Effect.Effect<void> =>
+  Metric.set(Metric.tagged(serverConnected, "server", server), connected ? 1 : 0)
+
+export const countReconnect = (server: string): Effect.Effect<void> =>
+  Metric.increment(Metric.tagged(reconnectsTotal, "server", server))
+
+export const countDroppedDeliveries = (server: string, by: number): Effect.Effect<void> =>
+  Metric.incrementBy(Metric.tagged(deliveriesDropped, "server", server), by)
+
+export const setQueueLength = (length: number): Effect.Effect<void> => Metric.set(actionQueue, length)
+
+export const countEvictions = (by: number): Effect.Effect<void> => Metric.incrementBy(dedupeEvictions, by)
+
