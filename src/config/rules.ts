@@ -35,7 +35,17 @@ export const ruleIssues = (document: unknown): ReadonlyArray<PathIssue> => {
   elements(servers).forEach((server, i) => issues.push(...serverIssues(server, ["servers", i])))
   issues.push(...typesIssues(field(document, "types"), ["types"]))
   issues.push(...ignoreIssues(field(document, "ignoreip")))
+  issues.push(...listenIssues(field(field(document, "metrics"), "listen")))
   return issues
+}
+
+/** The schema checks the shape of `metrics.listen`; the port's range is checked here. */
+const listenIssues = (listen: unknown): ReadonlyArray<PathIssue> => {
+  if (typeof listen !== "string") return []
+  const port = /:([0-9]{1,5})$/.exec(listen)?.[1]
+  return port !== undefined && Number(port) > 65_535
+    ? [{ path: ["metrics", "listen"], message: `port ${port} is not from 0 to 65535` }]
+    : []
 }
 
 /** Each `types:` entry names a known type or a valid /regex/. */
