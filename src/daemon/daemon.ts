@@ -11,7 +11,7 @@ import type * as Scope from "effect/Scope"
 import { makeBroker, type BrokerError } from "../broker/broker.js"
 import type { Config, ServerConfig } from "../config/model.js"
 import { Executor, type ExecutorStats } from "../exec/executor.js"
-import { countEvictions } from "../metrics/metrics.js"
+import { countAction, countEvictions, countMessage, setConnected, setQueueLength } from "../metrics/metrics.js"
 import { Transport, serverName, type Delivery, type Endpoint } from "../transport/transport.js"
 import { makeSeenTable, type SeenTable } from "../trust/index.js"
 import { countDecision } from "./outcome.js"
@@ -219,6 +219,16 @@ export const startDaemon = (config: Config): Effect.Effect<DaemonHandle, BrokerE
       })
 
     yield* warnUnsigned(config).pipe(Effect.annotateLogs({ component: "daemon" }))
+    // Every series exists from the first scrape, not only after its first event.
+    yield* Effect.all([
+      countAction("succeeded", 0),
+      countAction("failed", 0),
+      countAction("dropped", 0),
+      countMessage("executed", "execute", 0),
+      countEvictions(0),
+      setQueueLength(0),
+      Effect.forEach(config.servers, (server) => setConnected(serverName(server), false), { discard: true })
+    ], { discard: true })
     // Each server is its own fiber: one server down never delays another.
     yield* startServers(config, connectionKeys(config), () => true)
     yield* Effect.logInfo(`daemon started as node ${config.node_name} with ${config.servers.length} server(s) from ${config.source}`).pipe(

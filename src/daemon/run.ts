@@ -10,6 +10,7 @@ import { loadConfig } from "../config/load.js"
 import type { Config } from "../config/model.js"
 import * as Executor from "../exec/executor.js"
 import * as Logging from "../log/logger.js"
+import { serveMetrics } from "../metrics/server.js"
 import * as Fanout from "../transport/fanout/index.js"
 import { controlSocketBeside, serveControl } from "./controlSocket.js"
 import { startDaemon, type DaemonHandle, type ReloadOutcome } from "./daemon.js"
@@ -55,6 +56,7 @@ export const runForeground = (config: Config, pidFile: string | undefined) => {
       if (pidFile !== undefined) yield* holdPidFile(pidFile)
       const daemon = yield* startDaemon(config)
       yield* onHangup(config.source, daemon)
+      if (config.metrics !== undefined) yield* serveMetrics(config.metrics)
       const socket = config.control_socket ?? (pidFile === undefined ? undefined : controlSocketBeside(pidFile))
       if (socket !== undefined) {
         const runtime = yield* Effect.runtime<never>()

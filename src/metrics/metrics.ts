@@ -52,8 +52,8 @@ export const reconnectsTotal = Metric.counter("f2bc_reconnects_total", {
 export const countAction = (result: "succeeded" | "failed" | "dropped", by = 1): Effect.Effect<void> =>
   Metric.incrementBy(Metric.tagged(actionsTotal, "result", result), by)
 
-export const countMessage = (outcome: string, stage: string): Effect.Effect<void> =>
-  Metric.increment(Metric.tagged(Metric.tagged(messagesTotal, "outcome", outcome), "stage", stage))
+export const countMessage = (outcome: string, stage: string, by = 1): Effect.Effect<void> =>
+  Metric.incrementBy(Metric.tagged(Metric.tagged(messagesTotal, "outcome", outcome), "stage", stage), by)
 
 export const recordDuration = (ms: number): Effect.Effect<void> => Metric.update(actionDuration, ms / 1000)
 
