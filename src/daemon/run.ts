@@ -15,6 +15,7 @@ import * as Fanout from "../transport/fanout/index.js"
 import { controlSocketBeside, serveControl } from "./controlSocket.js"
 import { startDaemon, type DaemonHandle, type ReloadOutcome } from "./daemon.js"
 import { holdPidFile } from "./pidfile.js"
+import { ioFriendlyScheduler } from "./scheduler.js"
 import { onSignal } from "./signal.js"
 
 /** What a reload answers on the control socket. */
@@ -81,6 +82,7 @@ export const runForeground = (config: Config, pidFile: string | undefined) => {
     Effect.onInterrupt(() => Effect.logInfo("daemon stopped")),
     // The default component; inner stages annotate their own.
     Effect.annotateLogs({ component: "daemon" }),
-    Effect.provide(Logging.layer({ level: config.log_level, file: config.log_file }))
+    Effect.provide(Logging.layer({ level: config.log_level, file: config.log_file })),
+    Effect.withScheduler(ioFriendlyScheduler)
   )
 }

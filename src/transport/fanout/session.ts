@@ -69,6 +69,16 @@ const session = (
         },
         onNotice: logNotice
       })
+      // Deliveries dropped because the pipeline is behind: reported once a
+      // second while it lasts, and when the session ends, so none goes uncounted.
+      const reportDropped = Effect.suspend(() => {
+        if (dropped === 0) return Effect.void
+        const count = dropped
+        dropped = 0
+        return Effect.zipRight(countDroppedDeliveries(server, count), Effect.logWarning(`dropped ${count} deliveries: the pipeline is behind`))
+      })
+      yield* Effect.addFinalizer(() => reportDropped)
+      yield* Effect.forkScoped(Effect.repeat(reportDropped, Schedule.spaced(Duration.seconds(1))))
       // Ping T/3 after each pong with a T/2 deadline: a server silent since
       // its last pong is declared dead after at most 5T/6, within T even
       // with timer and scheduling slack.
@@ -82,18 +92,7 @@ const session = (
         yield* observer.connected
         yield* Effect.logInfo(`connected, subscribed to ${endpoint.channels.join(", ")}`)
         return yield* Effect.forever(
-          Effect.zipRight(Effect.sleep(Duration.millis(interval)), connection.ping(deadline)).pipe(
-            Effect.zipRight(observer.pong),
-            Effect.tap(() => {
-              if (dropped === 0) return Effect.void
-              const count = dropped
-              dropped = 0
-              return Effect.zipRight(
-                countDroppedDeliveries(server, count),
-                Effect.logWarning(`dropped ${count} deliveries: the pipeline is behind`)
-              )
-            })
-          )
+          Effect.zipRight(Effect.sleep(Duration.millis(interval)), connection.ping(deadline)).pipe(Effect.zipRight(observer.pong))
         )
       })
       return yield* Effect.raceFirst(run, connection.closed)
