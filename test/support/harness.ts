@@ -282,3 +282,129 @@ export const watchLines = (child: ChildProcess) => {
     })
   return { lines: (): ReadonlyArray<string> => lines, count: (): number => lines.length, waitForLine }
 }
+
+/** A log line's own time: every line the daemon writes starts with an ISO timestamp. */
+export const logTimeMs = (line: string): number => {
+  const stamp = line.match(/^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z)/)
+  if (stamp === null) throw new Error(`no timestamp at the start of log line: ${line}`)
+  return Date.parse(stamp[1]!)
+}
+
+export interface TimedCall {
+  /** Wall-clock milliseconds (epoch) when the action started and ended. */
+  readonly start: number
+  readonly end: number
+  readonly argv: ReadonlyArray<string>
+}
+
+/**
+ * A /bin/sh action that records each call's argv with its start and end
+ * times, running `body` (shell text, may use "$1"…) in between: a slow or
+ * misbehaving action whose timing the test can check. Each call is one file
+ * in `dir/timed-calls/`, written under a temporary name then renamed.
+ */
+export const timedRecorder = (dir: string, body = ":", name = "timed-action.sh") => {
+  const callsDir = path.join(dir, "timed-calls")
+  fs.mkdirSync(callsDir, { recursive: true })
+  const script = path.join(dir, name)
+  const date = firstExisting("/bin/date", "/usr/bin/date")
+  const mv = firstExisting("/bin/mv", "/usr/bin/mv")
+  const target = shQuote(callsDir)
+  fs.writeFileSync(
+    script,
+    `#!/bin/sh
+start="$(${date} +%s%N)"
+${body}
+end="$(${date} +%s%N)"
+printf '%s\\0' "$start" "$end" "$@" > ${target}/."$start-$$" && exec ${mv} ${target}/."$start-$$" ${target}/"$start-$$".call
+`,
+    { mode: 0o755 }
+  )
+  const nsToMs = (text: string): number => Number(BigInt(text) / 1000n) / 1000
+  const files = (): Array<string> => fs.readdirSync(callsDir).filter((f) => f.endsWith(".call"))
+  /** Every finished call, in order of start time. */
+  const calls = (): Array<TimedCall> =>
+    files()
+      .map((file) => {
+        const words = fs.readFileSync(path.join(callsDir, file), "utf8").split("\0").slice(0, -1)
+        return { start: nsToMs(words[0]!), end: nsToMs(words[1]!), argv: words.slice(2) }
+      })
+      .sort((a, b) => a.start - b.start)
+  const count = (): number => files().length
+  const waitForCount = (n: number, timeoutMs = 15_000): Promise<number> =>
+    waitUntil(() => (count() >= n ? count() : undefined), timeoutMs, `${n} finished action call(s)`)
+  return { script, calls, count, waitForCount }
+}
+
+/**
+ * A fanout-speaking server under the test's control: it greets, answers
+ * every `ping` in order, and after the first one (the confirmation of the
+ * subscriptions) runs `afterSubscribe` with a writer; pongs to later pings
+ * are queued behind what that writer sends, so they never split its lines.
+ */
+export const scriptedFanoutServer = async (afterSubscribe: (write: (bytes: Uint8Array | string) => Promise<void>) => Promise<void>) => {
+  const sockets = new Set<net.Socket>()
+  const server = net.createServer((socket) => {
+    sockets.add(socket)
+    socket.setNoDelay(true)
+    socket.on("error", () => undefined)
+    socket.on("close", () => sockets.delete(socket))
+    const write = (bytes: Uint8Array | string) =>
+      new Promise<void>((resolve) => {
+        if (socket.destroyed) return resolve()
+        socket.write(bytes, () => resolve())
+      })
+    // Everything this server sends goes through one chain, in order.
+    let chain = write("debug!connected...\n")
+    let scripted = false
+    let buffer = ""
+    socket.on("data", (chunk: Buffer) => {
+      buffer += chunk.toString("utf8")
+      for (let newline = buffer.indexOf("\n"); newline !== -1; newline = buffer.indexOf("\n")) {
+        const line = buffer.slice(0, newline)
+        buffer = buffer.slice(newline + 1)
+        if (line !== "ping") continue
+        chain = chain.then(() => write(`${Math.floor(Date.now() / 1000)}\n`))
+        if (!scripted) {
+          scripted = true
+          chain = chain.then(() => afterSubscribe(write))
+        }
+      }
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy()
+        server.close(() => resolve())
+      })
+  }
+}
+
+/** Samples a process's resident set size (VmRSS) every `intervalMs` until stopped; peak in MiB. */
+export const rssSampler = (pid: number, intervalMs = 25) => {
+  let firstKb = 0
+  let peakKb = 0
+  let samples = 0
+  const sample = () => {
+    try {
+      const status = fs.readFileSync(`/proc/${pid}/status`, "utf8")
+      const kb = Number(status.match(/^VmRSS:\s+(\d+) kB/m)?.[1] ?? 0)
+      if (samples++ === 0) firstKb = kb
+      if (kb > peakKb) peakKb = kb
+    } catch {
+      // The process is gone: the test that cares checks its exit.
+    }
+  }
+  sample()
+  const timer = setInterval(sample, intervalMs)
+  return {
+    /** The RSS when sampling began. */
+    firstMiB: (): number => firstKb / 1024,
+    peakMiB: (): number => peakKb / 1024,
+    samples: (): number => samples,
+    stop: () => clearInterval(timer)
+  }
+}
