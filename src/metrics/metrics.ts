@@ -49,11 +49,31 @@ export const reconnectsTotal = Metric.counter("f2bc_reconnects_total", {
   incremental: true
 })
 
+/** Tagged metrics are built once per label set: tagging per message costs more than the count. */
+const memo = <M>(make: (key: string) => M): ((key: string) => M) => {
+  const made = new Map<string, M>()
+  return (key) => {
+    let metric = made.get(key)
+    if (metric === undefined) {
+      metric = make(key)
+      made.set(key, metric)
+    }
+    return metric
+  }
+}
+
+const actionCounter = memo((result) => Metric.tagged(actionsTotal, "result", result))
+
 export const countAction = (result: "succeeded" | "failed" | "dropped", by = 1): Effect.Effect<void> =>
-  Metric.incrementBy(Metric.tagged(actionsTotal, "result", result), by)
+  Metric.incrementBy(actionCounter(result), by)
+
+const messageCounter = memo((key) => {
+  const [outcome = "", stage = ""] = key.split("\u0000")
+  return Metric.tagged(Metric.tagged(messagesTotal, "outcome", outcome), "stage", stage)
+})
 
 export const countMessage = (outcome: string, stage: string, by = 1): Effect.Effect<void> =>
-  Metric.incrementBy(Metric.tagged(Metric.tagged(messagesTotal, "outcome", outcome), "stage", stage), by)
+  Metric.incrementBy(messageCounter(`${outcome}\u0000${stage}`), by)
 
 export const recordDuration = (ms: number): Effect.Effect<void> => Metric.update(actionDuration, ms / 1000)
 
