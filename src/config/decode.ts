@@ -111,7 +111,7 @@ const resolveConfig = (raw: RawConfig, source: string): Resolved<Config> =>
       order_key: raw.order_key,
       shutdown_timeout: raw.shutdown_timeout,
       control_socket: raw.control_socket === undefined ? undefined : nodePath.resolve(inherited.baseDir, raw.control_socket),
-      metrics: raw.metrics === undefined ? undefined : listenAddress(raw.metrics.listen),
+      metrics: raw.metrics === undefined ? undefined : listenAddress(raw.metrics === null ? Defaults.metrics.listen : raw.metrics.listen),
       source
     }
   })

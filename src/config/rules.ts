@@ -36,6 +36,9 @@ export const ruleIssues = (document: unknown): ReadonlyArray<PathIssue> => {
   issues.push(...typesIssues(field(document, "types"), ["types"]))
   issues.push(...ignoreIssues(field(document, "ignoreip")))
   issues.push(...listenIssues(field(field(document, "metrics"), "listen")))
+  const orderKey = field(document, "order_key")
+  if (typeof orderKey === "string" && orderKey.startsWith("_"))
+    issues.push({ path: ["order_key"], message: `${quoted(orderKey)} is reserved: the order key is a message key such as ip` })
   return issues
 }
 

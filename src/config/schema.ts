@@ -157,7 +157,10 @@ export const RawConfig = Schema.Struct({
   order_key: Schema.optionalWith(FilterKey, { exact: true, default: () => Defaults.order_key }),
   shutdown_timeout: Schema.optionalWith(Seconds, { exact: true, default: () => Defaults.shutdown_timeout }),
   control_socket: Schema.optionalWith(NonEmptyString, { exact: true }),
-  metrics: Schema.optionalWith(RawMetrics, { exact: true })
+  /** `metrics:` with no value (YAML null) means `metrics: {}`: the default address. */
+  metrics: Schema.optionalWith(Schema.NullOr(RawMetrics).annotations(expected("a mapping (or nothing, for the default address)")), {
+    exact: true
+  })
 })
 
 export type RawConfig = typeof RawConfig.Type

@@ -11,7 +11,15 @@ import type * as Scope from "effect/Scope"
 import { makeBroker, type BrokerError } from "../broker/broker.js"
 import type { Config, ServerConfig } from "../config/model.js"
 import { Executor, type ExecutorStats } from "../exec/executor.js"
-import { countAction, countEvictions, countMessage, setConnected, setQueueLength } from "../metrics/metrics.js"
+import {
+  countAction,
+  countDroppedDeliveries,
+  countEvictions,
+  countMessage,
+  countReconnect,
+  setConnected,
+  setQueueLength
+} from "../metrics/metrics.js"
 import { Transport, serverName, type Delivery, type Endpoint } from "../transport/transport.js"
 import { makeSeenTable, type SeenTable } from "../trust/index.js"
 import { countDecision } from "./outcome.js"
@@ -114,6 +122,17 @@ export interface DaemonHandle {
   readonly reload: (config: Config) => Effect.Effect<ReloadOutcome>
   readonly status: Effect.Effect<StatusSnapshot>
 }
+
+/** Every server's series exist from the start: connected 0, no reconnects, nothing dropped. */
+const registerServers = (config: Config): Effect.Effect<void> =>
+  Effect.forEach(
+    config.servers,
+    (server) =>
+      Effect.all([setConnected(serverName(server), false), countReconnect(serverName(server), 0), countDroppedDeliveries(serverName(server), 0)], {
+        discard: true
+      }),
+    { discard: true }
+  )
 
 /** Says once, at start-up, which channels accept unsigned messages (the original's behaviour). */
 const warnUnsigned = (config: Config): Effect.Effect<void> =>
@@ -227,7 +246,7 @@ export const startDaemon = (config: Config): Effect.Effect<DaemonHandle, BrokerE
       countMessage("executed", "execute", 0),
       countEvictions(0),
       setQueueLength(0),
-      Effect.forEach(config.servers, (server) => setConnected(serverName(server), false), { discard: true })
+      registerServers(config)
     ], { discard: true })
     // Each server is its own fiber: one server down never delays another.
     yield* startServers(config, connectionKeys(config), () => true)
@@ -248,9 +267,15 @@ export const startDaemon = (config: Config): Effect.Effect<DaemonHandle, BrokerE
             yield* FiberMap.remove(fibers, key)
             board.forget(key)
           }
-          current = currentOf(next)
-          yield* startServers(next, nextKeys, (key) => !oldKeys.has(key))
-          const needRestart = RESTART_KEYS.filter((key) => JSON.stringify(before.config[key]) !== JSON.stringify(next[key]))
+          // What was read once at start stays as it was until a restart; the rest is the new config.
+          const needRestart = RESTART_KEYS.filter((key) => JSON.stringify(config[key]) !== JSON.stringify(next[key]))
+          const applied: Config = { ...next, ...Object.fromEntries(RESTART_KEYS.map((key) => [key, config[key]])) }
+          current = currentOf(applied)
+          const nowServing = new Set(applied.servers.map(serverName))
+          yield* Effect.forEach(before.config.servers.filter((server) => !nowServing.has(serverName(server))), (server) =>
+            setConnected(serverName(server), false), { discard: true })
+          yield* registerServers(applied)
+          yield* startServers(applied, nextKeys, (key) => !oldKeys.has(key))
           const outcome: ReloadOutcome = {
             kept: nextKeys.filter((key) => oldKeys.has(key)).length,
             started: nextKeys.filter((key) => !oldKeys.has(key)).length,

@@ -51,9 +51,31 @@ const onHangup = (path: string, daemon: DaemonHandle): Effect.Effect<void, never
     })
   })
 
+/**
+ * The first SIGTERM or SIGINT starts the shutdown (NodeRuntime.runMain
+ * interrupts the program, then removes its own handler). Listening for the
+ * two signals until the very end keeps a second one from killing the process
+ * mid-drain, which would leave orphaned actions and a stale pid file.
+ */
+const holdSignals: Effect.Effect<void, never, Scope.Scope> = Effect.gen(function* () {
+  const runtime = yield* Effect.runtime<never>()
+  let received = 0
+  const onStopSignal = (signal: NodeJS.Signals) => () => {
+    if (received++ === 0) return
+    Runtime.runFork(runtime)(
+      Effect.logWarning(`${signal} again: already stopping, waiting for the actions (shutdown_timeout); SIGKILL stops at once`).pipe(
+        Effect.annotateLogs({ component: "daemon" })
+      )
+    )
+  }
+  yield* onSignal("SIGTERM", onStopSignal("SIGTERM"))
+  yield* onSignal("SIGINT", onStopSignal("SIGINT"))
+})
+
 export const runForeground = (config: Config, pidFile: string | undefined) => {
   const program = Effect.scoped(
     Effect.gen(function* () {
+      yield* holdSignals
       if (pidFile !== undefined) yield* holdPidFile(pidFile)
       const daemon = yield* startDaemon(config)
       yield* onHangup(config.source, daemon)

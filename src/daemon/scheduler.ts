@@ -8,7 +8,7 @@
 import * as Scheduler from "effect/Scheduler"
 
 /** Microtask batches before the event loop gets a turn: small, so a socket never waits long. */
-const BATCHES_BEFORE_IO = 16
+const BATCHES_BEFORE_IO = 4
 
 const runner = Scheduler.SchedulerRunner.cached((depth, drain) => {
   if (depth >= BATCHES_BEFORE_IO) setImmediate(() => drain(0))

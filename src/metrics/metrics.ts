@@ -43,9 +43,9 @@ export const deliveriesDropped = Metric.counter("f2bc_deliveries_dropped_total",
 /** `f2bc_server_connected{server}`: 1 while the subscription is confirmed, else 0. */
 export const serverConnected = Metric.gauge("f2bc_server_connected", { description: "1 while connected and subscribed, else 0" })
 
-/** `f2bc_reconnects_total{server}`: connection attempts after the first. */
+/** `f2bc_reconnects_total{server}`: connection failures and losses (each followed by a reconnect). */
 export const reconnectsTotal = Metric.counter("f2bc_reconnects_total", {
-  description: "Connection attempts after a failure or a lost connection",
+  description: "Connection failures and losses, each followed by a reconnect attempt",
   incremental: true
 })
 
@@ -80,8 +80,8 @@ export const recordDuration = (ms: number): Effect.Effect<void> => Metric.update
 export const setConnected = (server: string, connected: boolean): Effect.Effect<void> =>
   Metric.set(Metric.tagged(serverConnected, "server", server), connected ? 1 : 0)
 
-export const countReconnect = (server: string): Effect.Effect<void> =>
-  Metric.increment(Metric.tagged(reconnectsTotal, "server", server))
+export const countReconnect = (server: string, by = 1): Effect.Effect<void> =>
+  Metric.incrementBy(Metric.tagged(reconnectsTotal, "server", server), by)
 
 export const countDroppedDeliveries = (server: string, by: number): Effect.Effect<void> =>
   Metric.incrementBy(Metric.tagged(deliveriesDropped, "server", server), by)

@@ -38,7 +38,9 @@ export const serveMetrics = (
 ): Effect.Effect<{ readonly port: number }, MetricsError, Scope.Scope> =>
   Effect.gen(function*() {
     const runtime = yield* Effect.runtime<never>()
-    const render = (): string => renderPrometheus(Runtime.runSync(runtime)(Metric.snapshot))
+    // Only f2bc's own series: Effect's runtime metrics (effect_fiber_*) are not part of the interface.
+    const render = (): string =>
+      renderPrometheus(Runtime.runSync(runtime)(Metric.snapshot).filter((pair) => pair.metricKey.name.startsWith("f2bc_")))
     // Server callbacks are not Effects: errors after listening are logged through the captured runtime.
     const logError = (error: Error): void => {
       Runtime.runFork(runtime)(

@@ -61,6 +61,23 @@ describe("SIGTERM (SPEC §7)", () => {
     expect(fs.existsSync(path.join(s.dir, "f2bc.sock"))).toBe(false)
   })
 
+  it("a second SIGTERM during the drain does not cut it short", async () => {
+    const s = await setup((script) => `${script} %ip%`, "shutdown_timeout: 10\n")
+    const slow = slowRecorder(s.dir, s.rec.script, 1)
+    writeConfig(s.dir, s.yaml(`${slow} %ip%`))
+    const daemon = startF2bc(["daemon", "run", "--config", s.config])
+    await daemon.waitFor(/connected, subscribed to Fail2ban/)
+    expect((await s.publish("ip=192.0.2.76")).code).toBe(0)
+    await waitUntil(() => (fs.existsSync(path.join(s.dir, "started")) ? true : undefined), 10_000, "the action to start")
+    daemon.child.kill("SIGTERM")
+    await daemon.waitFor(/stopping: waiting up to 10 s for 1 action\(s\)/)
+    daemon.child.kill("SIGTERM")
+    await daemon.waitFor(/SIGTERM again: already stopping/)
+    expect((await daemon.exited).code).toBe(0)
+    expect(s.rec.calls()).toEqual([["192.0.2.76"]])
+    expect(fs.existsSync(s.pidFile)).toBe(false)
+  })
+
   it("kills an action still running when shutdown_timeout is reached, and still exits 0", async () => {
     const s = await setup((script) => `${script} %ip%`, "shutdown_timeout: 1\n")
     const slow = slowRecorder(s.dir, s.rec.script, 60)
@@ -114,6 +131,16 @@ describe("reload (SPEC §7)", () => {
       ["new", "192.0.2.73"],
       ["moved", "192.0.2.74"]
     ])
+  })
+
+  it("daemon reload names the changed keys that need a restart, and keeps their running values", async () => {
+    const s = await setup((script) => `${script} %ip%`, "queue_limit: 100\n")
+    const daemon = startF2bc(["daemon", "run", "--config", s.config])
+    await daemon.waitFor(/connected, subscribed to Fail2ban/)
+    fs.writeFileSync(s.config, fs.readFileSync(s.config, "utf8").replace("queue_limit: 100", "queue_limit: 7"))
+    const result = await runF2bc(["daemon", "reload", "--config", s.config])
+    expect(result.stdout).toMatch(/1 server\(s\) kept their connection, 0 \(re\)connecting, 0 stopped; restart to apply: queue_limit$/m)
+    await daemon.waitFor(/changed keys that apply only after a restart: queue_limit/)
   })
 
   it("daemon reload refuses to signal a broken config (exit 2) and says the running config stays", async () => {
