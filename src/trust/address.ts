@@ -42,11 +42,21 @@ export interface IgnoreList {
   readonly ranges: ReadonlyArray<Range>
   /** Each range in its own BlockList, to name the entry that matched. */
   readonly lists: ReadonlyArray<BlockList>
+  /**
+   * Answers already computed, by value (null: not covered). BlockList.check
+   * builds a SocketAddress per call, the costliest step of a delivery, and a
+   * flood repeats the same few addresses; the answer depends only on the value.
+   */
+  readonly answers: Map<string, Range | null>
 }
+
+/** Answers remembered at most; the memo starts over when full. */
+const ANSWERS_MAX = 4096
 
 export const makeIgnoreList = (ranges: ReadonlyArray<Range>): IgnoreList => ({
   ranges,
-  lists: ranges.map((range) => listOf([range]))
+  lists: ranges.map((range) => listOf([range])),
+  answers: new Map()
 })
 
 /**
@@ -56,6 +66,15 @@ export const makeIgnoreList = (ranges: ReadonlyArray<Range>): IgnoreList => ({
  * is not an address is never covered (the types stage decides about it).
  */
 export const ignoredBy = (ignore: IgnoreList, value: string): Range | undefined => {
+  const known = ignore.answers.get(value)
+  if (known !== undefined) return known ?? undefined
+  const answer = coveringEntry(ignore, value)
+  if (ignore.answers.size >= ANSWERS_MAX) ignore.answers.clear()
+  ignore.answers.set(value, answer ?? null)
+  return answer
+}
+
+const coveringEntry = (ignore: IgnoreList, value: string): Range | undefined => {
   const parsed = parseRange(value)
   if (Either.isLeft(parsed)) return undefined
   const range = parsed.right

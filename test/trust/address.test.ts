@@ -118,3 +118,17 @@ describe("SPEC §6 ignoreip: which entry covers an ip", () => {
     expect(ignoredBy(listOf(), "0.0.0.0/0")).toBeUndefined()
   })
 })
+
+describe("ignoredBy remembers its answers (BlockList.check is the costliest step of a delivery)", () => {
+  it("gives the same answer from memory as computed, and starts over when the memo is full", () => {
+    const list = makeIgnoreList(["127.0.0.1/8", "::1"].map((text) => Either.getOrThrow(parseRange(text))))
+    expect(ignoredBy(list, "127.0.0.5")?.text).toBe("127.0.0.1/8")
+    expect(ignoredBy(list, "127.0.0.5")?.text).toBe("127.0.0.1/8")
+    expect(ignoredBy(list, "192.0.2.1")).toBeUndefined()
+    expect(ignoredBy(list, "192.0.2.1")).toBeUndefined()
+    expect(list.answers.size).toBe(2)
+    for (let i = 0; i < 5000; i++) ignoredBy(list, `10.0.${i >> 8}.${i & 255}`)
+    expect(list.answers.size).toBeLessThanOrEqual(4096)
+    expect(ignoredBy(list, "::1")?.text).toBe("::1")
+  })
+})
