@@ -274,7 +274,8 @@ export const startDaemon = (config: Config): Effect.Effect<DaemonHandle, BrokerE
           const nowServing = new Set(applied.servers.map(serverName))
           yield* Effect.forEach(before.config.servers.filter((server) => !nowServing.has(serverName(server))), (server) =>
             setConnected(serverName(server), false), { discard: true })
-          yield* registerServers(applied)
+          // Only new servers start from "not connected": a kept one stays connected.
+          yield* registerServers({ ...applied, servers: applied.servers.filter((_, i) => !oldKeys.has(nextKeys[i]!)) })
           yield* startServers(applied, nextKeys, (key) => !oldKeys.has(key))
           const outcome: ReloadOutcome = {
             kept: nextKeys.filter((key) => oldKeys.has(key)).length,

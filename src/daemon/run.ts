@@ -75,7 +75,6 @@ const holdSignals: Effect.Effect<void, never, Scope.Scope> = Effect.gen(function
 export const runForeground = (config: Config, pidFile: string | undefined) => {
   const program = Effect.scoped(
     Effect.gen(function* () {
-      yield* holdSignals
       if (pidFile !== undefined) yield* holdPidFile(pidFile)
       const daemon = yield* startDaemon(config)
       yield* onHangup(config.source, daemon)
@@ -98,6 +97,8 @@ export const runForeground = (config: Config, pidFile: string | undefined) => {
   )
   return program.pipe(
     Effect.provide(layers),
+    // Outside the executor's layer: still listening while it kills the actions left after the drain.
+    (daemon) => Effect.scoped(Effect.zipRight(holdSignals, daemon)),
     // An expected failure (tagged) is one line; a defect keeps its stack trace.
     Effect.tapError((error) => Effect.logError(`daemon stopped: ${error.message}`)),
     Effect.tapDefect((defect) => Effect.logError("daemon stopped by an unexpected error", defect)),

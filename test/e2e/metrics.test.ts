@@ -60,6 +60,12 @@ servers:
     expect(after).toContain(`f2bc_actions_total{result="succeeded"} 1`)
     expect(after).toContain("f2bc_action_duration_seconds_count 1")
     expect(after).toMatch(/# TYPE f2bc_action_duration_seconds histogram/)
+    expect(after).not.toMatch(/^effect_/m)
+
+    // A reload that keeps the server keeps it connected in the gauge.
+    daemon.child.kill("SIGHUP")
+    await daemon.waitFor(/config reloaded from .*: 1 server\(s\) kept their connection/)
+    expect((await get(url)).body).toContain(`f2bc_server_connected{server="127.0.0.1:${broker.port}"} 1`)
   })
 
   it("a daemon whose metrics port is taken stops with an error naming the address", async () => {
