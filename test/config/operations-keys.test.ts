@@ -3,8 +3,7 @@
  * control_socket, metrics): their defaults, how they resolve, and each refusal by path.
  */
 import { describe, expect, it } from "@effect/vitest"
-import * as Either from "effect/Either"
-import { decodeConfig, formatIssue, type Config } from "../../src/config/index.js"
+import { decoded, issues } from "./expect.js"
 
 const config = (top = ""): string => `
 servers:
@@ -16,18 +15,7 @@ servers:
 ${top}
 `
 
-const decoded = (yaml: string, source = "<inline>"): Config =>
-  Either.getOrElse(decodeConfig(yaml, source), (error) => {
-    throw new Error(`expected the config to load, got:\n${error.message}`)
-  })
 
-const issues = (yaml: string): ReadonlyArray<string> =>
-  Either.match(decodeConfig(yaml, "<inline>"), {
-    onLeft: (error) => error.issues.map(formatIssue),
-    onRight: () => {
-      throw new Error("expected the config to be refused")
-    }
-  })
 
 describe("issue 4 config keys", () => {
   it("default to queue_limit 10000, concurrency 4, order_key ip, shutdown_timeout 10, no control_socket override, no metrics", () => {

@@ -3,11 +3,10 @@
  * dedupe_max_entries, channel secret_file and types): their defaults, how they resolve, and every refusal by path.
  */
 import { describe, expect, it } from "@effect/vitest"
-import * as Either from "effect/Either"
 import { readFileSync } from "node:fs"
 import { hostname } from "node:os"
 import * as nodePath from "node:path"
-import { decodeConfig, formatIssue, type Config } from "../../src/config/index.js"
+import { decoded, issues } from "./expect.js"
 import { nodeNameOf } from "../../src/trust/index.js"
 
 const config = ({ top = "", channel = "" } = {}): string => `
@@ -23,21 +22,7 @@ ${channel}
 ${top}
 `
 
-const decoded = (yaml: string, source = "<inline>"): Config =>
-  Either.getOrElse(decodeConfig(yaml, source), (error) => {
-    throw new Error(`expected the config to load, got:\n${error.message}`)
-  })
 
-const issues = (yaml: string): ReadonlyArray<string> =>
-  Either.match(decodeConfig(yaml, "<inline>"), {
-    onLeft: (error) => {
-      expect(error.reason).toBe("Invalid")
-      return error.issues.map(formatIssue)
-    },
-    onRight: () => {
-      throw new Error("expected the config to be refused")
-    }
-  })
 
 describe("SPEC §6 config: defaults", () => {
   it("node_name defaults to the host name (as a node name), and the limits to their documented values", () => {

@@ -3,21 +3,13 @@
  * payload × placement × channel, each with the outcome the daemon must reach.
  */
 import { createHmac } from "node:crypto"
+import type { Stage as PipelineStage } from "../../src/daemon/pipeline.js"
 
 /** The channels of the daemon under test (see the config in adversarial.test.ts). */
 export type Channel = "Plain" | "Shell" | "Text" | "Signed" | "Filtered"
 
-export type Stage =
-  | "grammar"
-  | "envelope"
-  | "signature"
-  | "timestamp"
-  | "duplicate"
-  | "origin"
-  | "types"
-  | "ignoreip"
-  | "filter"
-  | "render"
+/** The stages a decision names in the log (all but "channel", which never logs a rejection). */
+export type Stage = Exclude<PipelineStage, "channel">
 
 export type PayloadClass =
   | "metachar"

@@ -6,6 +6,7 @@ import { FastCheck as fc } from "effect"
 import * as Either from "effect/Either"
 import { describe, expect, it } from "vitest"
 import { checkFields, parseValueType, valueProblem, type ValueType } from "../../src/trust/index.js"
+import { forbiddenKind } from "./forbidden.js"
 
 const NUM_RUNS = 300
 
@@ -34,13 +35,6 @@ const typeOf = (spec: string): ValueType => Either.getOrThrow(parseValueType(spe
 /** Every type, including a regex that matches anything, so the universal rules are what refuses. */
 const anyType = fc.constantFrom("ip", "cidr", "int", "name", "text", "/[\\s\\S]*/", "/.*/s", "/-?[0-9a-f.:]+/i")
   .map(typeOf)
-
-const forbiddenKind = (code: number): string =>
-  code < 0x20 || (code >= 0x7f && code <= 0x9f)
-    ? "a control character"
-    : code === 0x2028 || code === 0x2029
-    ? "a line separator"
-    : "a bidi formatting character"
 
 const utf16IndexOfFirstForbidden = (value: string): number => {
   for (let i = 0; i < value.length; i++) if (isForbidden(value.charCodeAt(i))) return i

@@ -14,6 +14,7 @@ import {
   valueProblem,
   type ValueType
 } from "../../src/trust/index.js"
+import { forbiddenKind } from "./forbidden.js"
 
 const typeOf = (spec: string): ValueType =>
   Either.getOrElse(parseValueType(spec), (message) => {
@@ -187,13 +188,6 @@ describe("SPEC §6 type specs: parseValueType", () => {
     expect(describeValueType(typeOf("/x+/i"))).toBe("a match of /x+/i")
   })
 })
-
-const forbiddenKind = (code: number): string =>
-  code < 0x20 || (code >= 0x7f && code <= 0x9f)
-    ? "a control character"
-    : code === 0x2028 || code === 0x2029
-    ? "a line separator"
-    : "a bidi formatting character"
 
 describe("SPEC §6 universal rules: control characters and bidi formatting, for every type", () => {
   const forbidden = ["\u0000", "\u0001", "\u0007", "\t", "\u001b", "\u001f", "\u007f", "\u0080", "\u009b", "\u009f",
