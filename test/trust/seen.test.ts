@@ -98,3 +98,29 @@ describe("SPEC §6 dedupe table: makeSeenTable", () => {
     expect(seen.seenAt("signed-3", 4)).toBe(3)
   })
 })
+
+describe("a full table under a stream of fresh ids (the recording-order queue, compacted as it is consumed)", () => {
+  it("keeps exactly the newest `capacity` ids through thousands of evictions", () => {
+    const table = makeSeenTable(10)
+    let evicted = 0
+    for (let i = 0; i < 5000; i++) evicted += table.record(`id${i}`, 0, 1_000_000)
+    expect(table.size()).toBe(10)
+    expect(evicted).toBe(4990)
+    for (let i = 4990; i < 5000; i++) expect(table.seenAt(`id${i}`, 1)).toBe(0)
+    expect(table.seenAt("id4989", 1)).toBeUndefined()
+    expect(table.seenAt("id0", 1)).toBeUndefined()
+  })
+
+  it("skips ids recorded again or expired when it looks for the oldest", () => {
+    const table = makeSeenTable(3)
+    table.record("a", 0, 100)
+    table.record("b", 0, 1_000)
+    table.record("a", 10, 1_000) // recorded again: now the newest
+    table.record("c", 20, 1_000)
+    expect(table.record("d", 30, 1_000)).toBe(1) // evicts b, the oldest live id
+    expect(table.seenAt("b", 31)).toBeUndefined()
+    expect(table.seenAt("a", 31)).toBe(10)
+    expect(table.seenAt("c", 31)).toBe(20)
+    expect(table.seenAt("d", 31)).toBe(30)
+  })
+})
