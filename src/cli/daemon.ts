@@ -90,11 +90,18 @@ const describeStatus = (answer: unknown): ReadonlyArray<string> => {
   return lines
 }
 
-const statusOf = (pidPath: string, socketPath: string) =>
+/** The running daemon's pid, or exit 3 ("not running"). */
+const runningDaemon = (pidPath: string) =>
   Effect.gen(function* () {
     const { runningPid } = yield* Effect.promise(() => import("../daemon/pidfile.js"))
     const running = runningPid(pidPath)
     if (running === undefined) return yield* Effect.fail(new CliExit({ code: 3, text: "not running" }))
+    return running
+  })
+
+const statusOf = (pidPath: string, socketPath: string) =>
+  Effect.gen(function* () {
+    const running = yield* runningDaemon(pidPath)
     yield* Console.log(`running (pid ${running})`)
     const answer = yield* Effect.either(askControl(socketPath, "status", ASK_TIMEOUT_MS))
     if (answer._tag === "Left") return yield* Console.log(`(no details: ${answer.left.message})`)
@@ -104,9 +111,7 @@ const statusOf = (pidPath: string, socketPath: string) =>
 /** Asks the running daemon to reload its config and says what it did. */
 const reloadOf = (pidPath: string, socketPath: string) =>
   Effect.gen(function* () {
-    const { runningPid } = yield* Effect.promise(() => import("../daemon/pidfile.js"))
-    const running = runningPid(pidPath)
-    if (running === undefined) return yield* Effect.fail(new CliExit({ code: 3, text: "not running" }))
+    const running = yield* runningDaemon(pidPath)
     const answer = yield* askControl(socketPath, "reload", STOP_WAIT_MS).pipe(Effect.mapError((error) => runtimeError(error.message)))
     const outcome = answer as { readonly ok?: boolean; readonly error?: string; readonly kept?: number; readonly started?: number; readonly stopped?: number; readonly needRestart?: ReadonlyArray<string> }
     if (outcome.ok !== true) return yield* Effect.fail(runtimeError(`reload refused, the running config stays: ${outcome.error ?? "unknown error"}`))

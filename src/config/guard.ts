@@ -38,55 +38,48 @@ export const fileProblem = (stats: Pick<Stats, "mode" | "uid">, kind: GuardedKin
 
 const currentUid = (): number => (typeof process.getuid === "function" ? process.getuid() : 0)
 
-const unsafe = (path: string, source: string, field: string, problem: string): ConfigError =>
-  new ConfigError({ source, reason: "Unsafe", issues: [{ path: field, message: `${path} ${problem}` }] })
+/** Where a guarded file was named: the config file, and the key (e.g. `servers[0].channels[0].secret_file`). */
+interface NamedAt {
+  readonly source: string
+  readonly field: string
+}
+
+const refuse = (where: NamedAt, reason: ConfigError["reason"], message: string): ConfigError =>
+  new ConfigError({ source: where.source, reason, issues: [{ path: where.field, message }] })
 
 /**
  * Reads `path` after checking its owner and mode. `source` and `field` say
  * where it was named (the config file and e.g. `servers[0].channels[0].secret_file`).
  */
-export const readGuarded = (
-  path: string,
-  kind: GuardedKind,
-  where: { readonly source: string; readonly field: string }
-): Effect.Effect<Buffer, ConfigError> =>
-  Effect.acquireUseRelease(
+export const readGuarded = (path: string, kind: GuardedKind, where: NamedAt): Effect.Effect<Buffer, ConfigError> => {
+  // A config that cannot be read is a Read error; a secret's problems are all Secret errors naming the file.
+  const unreadable = kind === "config" ? "Read" : "Secret"
+  return Effect.acquireUseRelease(
     Effect.tryPromise({
       try: () => open(path, "r"),
       catch: (cause) =>
-        new ConfigError({
-          source: where.source,
-          reason: kind === "config" ? "Read" : "Secret",
-          issues: [{ path: where.field, message: kind === "config" ? describeReadError(cause) : `cannot read ${path}: ${describeReadError(cause)}` }]
-        })
+        refuse(where, unreadable, kind === "config" ? describeReadError(cause) : `cannot read ${path}: ${describeReadError(cause)}`)
     }),
     (handle) =>
       Effect.gen(function* () {
         const stats = yield* Effect.tryPromise({
           try: () => handle.stat(),
-          catch: (cause) => new ConfigError({ source: where.source, reason: kind === "config" ? "Read" : "Secret", issues: [{ path: where.field, message: describeReadError(cause) }] })
+          catch: (cause) => refuse(where, unreadable, describeReadError(cause))
         })
         if (!stats.isFile())
-          return yield* Effect.fail(
-            new ConfigError({
-              source: where.source,
-              reason: kind === "config" ? "Read" : "Secret",
-              issues: [{ path: where.field, message: kind === "config" ? "not a regular file" : `${path} is not a regular file` }]
-            })
-          )
+          return yield* Effect.fail(refuse(where, unreadable, kind === "config" ? "not a regular file" : `${path} is not a regular file`))
         const problem = fileProblem(stats, kind, currentUid())
-        if (problem !== undefined) return yield* Effect.fail(unsafe(path, where.source, where.field, problem))
+        if (problem !== undefined) return yield* Effect.fail(refuse(where, "Unsafe", `${path} ${problem}`))
         if (kind === "secret" && stats.size > SECRET_MAX_BYTES)
-          return yield* Effect.fail(
-            new ConfigError({ source: where.source, reason: "Secret", issues: [{ path: where.field, message: `${path} is ${stats.size} bytes: a secret file holds at most ${SECRET_MAX_BYTES}` }] })
-          )
+          return yield* Effect.fail(refuse(where, "Secret", `${path} is ${stats.size} bytes: a secret file holds at most ${SECRET_MAX_BYTES}`))
         return yield* Effect.tryPromise({
           try: () => handle.readFile(),
-          catch: (cause) => new ConfigError({ source: where.source, reason: kind === "config" ? "Read" : "Secret", issues: [{ path: where.field, message: describeReadError(cause) }] })
+          catch: (cause) => refuse(where, unreadable, describeReadError(cause))
         })
       }),
     (handle) => Effect.promise(() => handle.close())
   )
+}
 
 /** Trailing newlines and blanks are not part of a secret (`echo KEY > file` writes one). */
 const trimEnd = (bytes: Buffer): Buffer => {
@@ -96,22 +89,16 @@ const trimEnd = (bytes: Buffer): Buffer => {
 }
 
 /** A secret file's key: its bytes without trailing whitespace, at least SECRET_MIN_BYTES long. */
-export const readSecret = (
-  path: string,
-  where: { readonly source: string; readonly field: string }
-): Effect.Effect<Uint8Array, ConfigError> =>
+export const readSecret = (path: string, where: NamedAt): Effect.Effect<Uint8Array, ConfigError> =>
   readGuarded(path, "secret", where).pipe(
     Effect.map(trimEnd),
     Effect.filterOrFail(
       (secret) => secret.length >= SECRET_MIN_BYTES,
       (secret) =>
-        new ConfigError({
-          source: where.source,
-          reason: "Secret",
-          issues: [{
-            path: where.field,
-            message: `${path} holds ${secret.length} bytes: a secret needs at least ${SECRET_MIN_BYTES} (make one with: openssl rand -base64 32 > FILE)`
-          }]
-        })
+        refuse(
+          where,
+          "Secret",
+          `${path} holds ${secret.length} bytes: a secret needs at least ${SECRET_MIN_BYTES} (make one with: openssl rand -base64 32 > FILE)`
+        )
     )
   )

@@ -8,8 +8,6 @@ import type { ConfigError } from "./errors.js"
 import { readGuarded, readSecret } from "./guard.js"
 import type { ChannelConfig, Config } from "./model.js"
 
-export { describeReadError } from "./read-error.js"
-
 /** The seed README's default location. */
 export const DEFAULT_CONFIG_PATH = "/etc/fail2ban-cluster.yml"
 

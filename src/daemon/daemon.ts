@@ -22,7 +22,7 @@ import {
 } from "../metrics/metrics.js"
 import { Transport, serverName, type Delivery, type Endpoint } from "../transport/transport.js"
 import { makeSeenTable, type SeenTable } from "../trust/index.js"
-import { countDecision } from "./outcome.js"
+import { outcomeOf } from "./outcome.js"
 import { decide, planServer, type Decision, type ServerPlan } from "./pipeline.js"
 import { makeStatusBoard, type ServerState } from "./status.js"
 
@@ -187,9 +187,9 @@ export const startDaemon = (config: Config): Effect.Effect<DaemonHandle, BrokerE
         if (plan === undefined) return
         const nowMs = yield* Clock.currentTimeMillis
         const decision = decide(plan, delivery, { nowMs, seen })
-        const tally = decision._tag === "Execute" ? "executed" : decision._tag === "Ignore" ? "ignored" : `${decision._tag === "Skip" ? "skipped" : "rejected"} at ${decision.stage}`
-        messages[tally] = (messages[tally] ?? 0) + 1
-        yield* countDecision(decision)
+        const counted = outcomeOf(decision)
+        messages[counted.label] = (messages[counted.label] ?? 0) + 1
+        yield* countMessage(counted.outcome, counted.stage)
         yield* logDecision(decision, delivery)
         if (decision._tag !== "Execute") return
         if (decision.evicted > 0) {

@@ -1,21 +1,25 @@
 /** How a pipeline decision is counted: its outcome and the stage that decided it. */
-import { countMessage } from "../metrics/metrics.js"
 import type { Decision } from "./pipeline.js"
 
-const outcome = (decision: Decision): readonly [string, string] => {
-  switch (decision._tag) {
-    case "Execute":
-      return ["executed", "execute"]
-    case "Ignore":
-      return ["ignored", "channel"]
-    case "Skip":
-      return ["skipped", decision.stage]
-    case "Reject":
-      return ["rejected", decision.stage]
-  }
+export interface Outcome {
+  readonly outcome: "executed" | "ignored" | "skipped" | "rejected"
+  readonly stage: string
+  /** As `daemon status` shows it: `executed`, `ignored`, `rejected at filter`. */
+  readonly label: string
 }
 
-export const countDecision = (decision: Decision) => {
-  const [what, stage] = outcome(decision)
-  return countMessage(what, stage)
+const EXECUTED: Outcome = { outcome: "executed", stage: "execute", label: "executed" }
+const IGNORED: Outcome = { outcome: "ignored", stage: "channel", label: "ignored" }
+
+export const outcomeOf = (decision: Decision): Outcome => {
+  switch (decision._tag) {
+    case "Execute":
+      return EXECUTED
+    case "Ignore":
+      return IGNORED
+    case "Skip":
+      return { outcome: "skipped", stage: decision.stage, label: `skipped at ${decision.stage}` }
+    case "Reject":
+      return { outcome: "rejected", stage: decision.stage, label: `rejected at ${decision.stage}` }
+  }
 }
