@@ -7,7 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { BIN, ROOT, freePort, rawClient, startF2bc, stopAll, tempDir, waitUntil, writeConfig, type Running } from "../support/harness.js"
+import { BIN, ROOT, freePort, rawClient, runF2bc, startF2bc, stopAll, tempDir, waitUntil, writeConfig, type Running } from "../support/harness.js"
 
 const CONTRIB = path.join(ROOT, "contrib/fail2ban")
 const FAIL2BAN_SERVER = "/usr/bin/fail2ban-server"
@@ -277,5 +277,24 @@ describe("contrib/fail2ban against Debian's own fail2ban configuration", () => {
     // The receive jail exists and announces nothing.
     expect(dump).toContain("['add', 'cluster-sshd',")
     expect(dump.includes("'multi-set', 'cluster-sshd', 'action', 'f2bc'")).toBe(false)
+  })
+})
+
+describe("contrib/f2bc: the cluster configs docs/fail2ban.md copies", () => {
+  it.each(["hub.yml", "member.yml"])("%s loads and sends a ban from another host to the receive jail", async (name) => {
+    const dir = tempDir("f2bc-contrib-")
+    const secret = path.join(dir, "fail2ban.key")
+    fs.writeFileSync(secret, "a secret long enough for the check", { mode: 0o600 })
+    // The file as shipped, with the host's paths pointed into the temp dir and loopback for 10.0.0.1.
+    const text = fs
+      .readFileSync(path.join(ROOT, "contrib/f2bc", name), "utf8")
+      .replaceAll("/etc/f2bc/fail2ban.key", secret)
+      .replaceAll("/run/f2bc/f2bc.pid", path.join(dir, "f2bc.pid"))
+      .replaceAll("10.0.0.1", "127.0.0.1")
+    const config = writeConfig(dir, text)
+    const result = await runF2bc(["check", "--config", config, "-c", "Fail2ban", "-m", "jail=sshd, action=banip, ip=192.0.2.7"])
+    expect(result.stderr).toBe("")
+    expect(result.code).toBe(0)
+    expect(result.stdout).toContain('would run ["fail2ban-client","set","cluster-sshd","banip","192.0.2.7"]')
   })
 })
