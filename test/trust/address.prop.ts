@@ -3,6 +3,7 @@
  * or range) is ignored exactly when it overlaps an entry, IPv4 being the IPv4-mapped part of IPv6 (::ffff:0:0/96).
  */
 import { FastCheck as fc } from "effect"
+import { BlockList, SocketAddress } from "node:net"
 import * as Either from "effect/Either"
 import { describe, expect, it } from "vitest"
 import { ignoredBy, makeIgnoreList, parseRange, type Range } from "../../src/trust/index.js"
@@ -94,6 +95,38 @@ describe("SPEC §6 ignoreip (properties)", () => {
         const aCoversB = ignoredBy(makeIgnoreList([parsed(a.text)]), b.text) !== undefined
         const bCoversA = ignoredBy(makeIgnoreList([parsed(b.text)]), a.text) !== undefined
         expect(aCoversB).toBe(bCoversA)
+      }),
+      { numRuns: NUM_RUNS }
+    )
+  })
+})
+
+/** Node's own matcher, which ignoredBy must agree with for single addresses. */
+const blockListCovers = (entry: Range, address: Range): boolean => {
+  const list = new BlockList()
+  list.addSubnet(entry.address, entry.prefix, entry.family)
+  return list.check(address.address, address.family)
+}
+
+/** Spellings of one IPv6 address: Node's canonical (compressed) form, upper case, and a dotted IPv4 tail. */
+const spellings = (range: Generated): ReadonlyArray<string> => {
+  if (range.family === "ipv4") return [ipv4Text(range.value)]
+  const full = ipv6Text(range.value)
+  const canonical = new SocketAddress({ address: full, family: "ipv6" }).address
+  const tail = `${full.split(":").slice(0, 6).join(":")}:${ipv4Text(range.value & 0xffffffffn)}`
+  return [full, canonical, canonical.toUpperCase(), tail]
+}
+
+describe("SPEC §6 ignoreip agrees with node:net's BlockList (properties)", () => {
+  it("an address is covered by an entry exactly when BlockList.check says so, however the address is spelled", () => {
+    fc.assert(
+      fc.property(anyRange, anyRange, (entry, address) => {
+        const entryRange = parsed(entry.text)
+        const list = makeIgnoreList([entryRange])
+        for (const text of spellings(address)) {
+          const range = parsed(text)
+          expect(ignoredBy(list, text) !== undefined).toBe(blockListCovers(entryRange, range))
+        }
       }),
       { numRuns: NUM_RUNS }
     )
