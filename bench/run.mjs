@@ -4,7 +4,7 @@
 //   node bench/run.mjs [--quick] [--runs N] [--only 1,2,...] [--profile]
 //
 // --quick (or F2BC_BENCH_QUICK=1): fewer runs and smaller workloads.
-// --profile: also profiles figures 1 and 2 (node --cpu-prof on an unminified
+// --profile: also profiles figures 1, 2 and 6 (node --cpu-prof on an unminified
 // bundle) and prints the top self-time functions and modules.
 import { build } from "esbuild"
 import * as fs from "node:fs"
@@ -16,7 +16,7 @@ import { BIN, ROOT, stopAll, tempDir } from "./lib/process.mjs"
 import { formatNumber, formatSummary } from "./lib/stats.mjs"
 import { figureColdStart } from "./figures/coldstart.mjs"
 import { figureExecution } from "./figures/execution.mjs"
-import { figureFanout } from "./figures/fanout.mjs"
+import { figureFanout, profileFanout } from "./figures/fanout.mjs"
 import { figureIngest, profileIngest } from "./figures/ingest.mjs"
 import { figureLatency } from "./figures/latency.mjs"
 import { figureMemory } from "./figures/memory.mjs"
@@ -94,9 +94,9 @@ lines.push("", ...notes.map((note) => `- ${note}`))
 process.stdout.write(`${lines.join("\n")}\n`)
 
 if (args.profile) {
-  progress("profiling figures 1 and 2…")
+  progress("profiling figures 1, 2 and 6…")
   const dir = tempDir()
-  // The daemon, unminified with the same layout as scripts/build.mjs, so the profile names src functions.
+  // Unminified, so the profile names src functions (as ES modules: the shipped CommonJS bundle runs the same code).
   const outdir = path.join(dir, "dist")
   await build({
     entryPoints: { f2bc: path.join(ROOT, "src/bin.ts") },
@@ -122,6 +122,7 @@ if (args.profile) {
   const pipeline = await profileOf("pipeline", (nodeArgs) => profilePipeline({ quick, nodeArgs, table: "fresh" }))
   const pipelineFull = await profileOf("pipeline-full-table", (nodeArgs) => profilePipeline({ quick, nodeArgs, table: "full" }))
   const ingest = await profileOf("daemon-ingest", (nodeArgs) => profileIngest({ quick, nodeArgs, bin: path.join(outdir, "f2bc.js") }))
+  const fanout = await profileOf("broker-fanout", (nodeArgs) => profileFanout({ quick, nodeArgs, bin: path.join(outdir, "f2bc.js") }))
   process.stdout.write(
     [
       "",
@@ -142,6 +143,12 @@ if (args.profile) {
       ingest.summary,
       "",
       `Saved as ${path.relative(ROOT, ingest.kept)}.`,
+      "",
+      `### Profile: figure 6 (the broker during three fan-out runs, 1 → 100: ${formatNumber(fanout.result.rate, 0)} deliveries/s under --cpu-prof)`,
+      "",
+      fanout.summary,
+      "",
+      `Saved as ${path.relative(ROOT, fanout.kept)}.`,
       ""
     ].join("\n")
   )

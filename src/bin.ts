@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * The f2bc executable: provides the platform layers and runs the CLI.
  */

@@ -1,7 +1,7 @@
 // Figure 6: the embedded broker's fan-out, 1 publisher → 100 subscribers,
 // deliveries/s, against a bare node:net broadcaster with no protocol.
-import { startBroker, startTool } from "../lib/process.mjs"
-import { formatNumber, summary } from "../lib/stats.mjs"
+import { startBroker, startNode, startTool } from "../lib/process.mjs"
+import { formatNumber, median, summary } from "../lib/stats.mjs"
 
 const SUBSCRIBERS = 100
 /** Messages the publisher may be ahead of the slowest subscriber: well under the broker's 1 MiB per-client output bound. */
@@ -51,3 +51,19 @@ export const figureFanout = async ({ runs, quick }) => {
     }
   ]
 }
+
+/**
+ * `--profile`: three fan-out runs through `f2bc broker` built as `bin`, started
+ * with `nodeArgs` (e.g. --cpu-prof) and stopped with SIGTERM so the profile is written.
+ */
+export const profileFanout = async ({ quick, nodeArgs, bin }) => {
+  // Longer than a measured run, so start-up weighs little in the profile.
+  const messages = quick ? 5000 : 20000
+  const broker = startNode(bin, ["broker", "--host", "127.0.0.1", "--port", "0"], { nodeArgs })
+  const port = Number((await broker.waitFor(/listening on 127\.0\.0\.1:(\d+)/))[1])
+  const rates = []
+  for (let run = 0; run < 3; run++) rates.push(await load("fanout", port, messages))
+  await broker.stop()
+  return { rate: median(rates) }
+}
+

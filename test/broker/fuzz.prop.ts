@@ -138,7 +138,7 @@ describe("SPEC §8 broker hub under a client sending arbitrary bytes (fuzz)", ()
         bystanderSession.receive(Buffer.from("ping\n"))
         expect(bystander.destroyed()).toBe(false)
         checkOutput(bystander.written, new Set(["c", "all"]))
-        expect(bystander.written.slice(-2)).toEqual(["c!clean\n", "1795605900\n"])
+        expect(bystander.written.join("").endsWith("c!clean\n1795605900\n")).toBe(true)
       }),
       { numRuns: 300 }
     )

@@ -97,9 +97,55 @@ describe("broker hub", () => {
     publisher?.receive(bytes("announce x two\nannounce x three\n"))
     expect(slow.destroyed).toBe(true)
     expect(slow.written.at(-1)).toBe("x!one\n")
-    expect(fast.written.slice(-3)).toEqual(["x!one\n", "x!two\n", "x!three\n"])
+    expect(fast.written.join("").endsWith("x!one\nx!two\nx!three\n")).toBe(true)
     expect(events).toContainEqual({ _tag: "SlowClient", remote: "slow", pendingBytes: 101 })
     expect(hub.stats()).toMatchObject({ clients: 2, slowClientDisconnects: 1, deliveries: 2 + 1 + 1 })
+  })
+
+  it("SPEC §8: the bound counts what is queued for the client in this chunk too: a chunk cannot push it past the bound by more than one line", () => {
+    const { hub, events } = setup({ maxOutputBytes: 100 })
+    const slow = fakePeer("slow")
+    hub.open(slow)?.receive(bytes("subscribe x\n"))
+    const publisher = hub.open(fakePeer("p"))
+    slow.pending = 90
+    // Each delivery is 12 bytes: 90 + 12 = 102 > 100 after the first; the second finds the bound exceeded.
+    publisher?.receive(bytes("announce x 123456789\n".repeat(5)))
+    expect(slow.destroyed).toBe(true)
+    expect(events).toContainEqual({ _tag: "SlowClient", remote: "slow", pendingBytes: 102 })
+    // Nothing queued for a disconnected client is written.
+    expect(slow.written).toEqual(["debug!connected...\n"])
+  })
+
+  it("what one chunk sends a client goes to its socket in one write, in order", () => {
+    const { hub } = setup({ maxOutputBytes: 1 << 20 })
+    const [a, b] = [fakePeer("a"), fakePeer("b")]
+    hub.open(a)?.receive(bytes("subscribe x\n"))
+    const sb = hub.open(b)
+    sb?.receive(bytes("announce x one\nannounce all two\nannounce y none\nannounce x three\n"))
+    expect(a.written.slice(1)).toEqual(["x!one\nall!two\nx!three\n"])
+    expect(b.written.slice(1)).toEqual(["all!two\n"])
+    expect(hub.stats()).toMatchObject({ announcements: 3, deliveries: 4, droppedAnnouncements: 1 })
+  })
+
+  it("a ping is answered only after the deliveries of the lines before it were handed to the subscribers' sockets", () => {
+    const { hub } = setup({ maxOutputBytes: 1 << 20 })
+    const order: Array<string> = []
+    const recording = (remote: string) => {
+      const peer = fakePeer(remote)
+      return { ...peer, write: (data: string | Uint8Array) => order.push(`${remote}:${Buffer.from(data).toString("utf8")}`) }
+    }
+    const subscribers = [recording("s1"), recording("s2")]
+    for (const s of subscribers) hub.open(s)?.receive(bytes("subscribe x\n"))
+    const publisher = hub.open(recording("p"))
+    order.length = 0
+    publisher?.receive(bytes("announce x one\nannounce x two\nping\nannounce x three\n"))
+    expect(order).toEqual([
+      "s1:x!one\nx!two\n",
+      "s2:x!one\nx!two\n",
+      "p:1795605900\n",
+      "s1:x!three\n",
+      "s2:x!three\n"
+    ])
   })
 
   it("SPEC §8: beyond maxClients a connection gets debug!busy and is closed", () => {

@@ -1,6 +1,7 @@
 /**
  * The broker's protocol state, independent of sockets: clients, channel
  * subscriptions, request handling, fan-out with per-client output bounds, counters.
+ * What one received chunk sends a client is queued and handed to its socket in one write.
  */
 import * as Either from "effect/Either"
 import { initialSplitter, splitChunk, type SplitterState } from "../../protocol/lineSplitter.js"
@@ -49,11 +50,23 @@ interface Client {
   readonly channels: Set<string>
   splitter: SplitterState
   open: boolean
+  /** Output not yet handed to the socket: written as one chunk by `flush`. */
+  queue: Array<Uint8Array>
+  queuedBytes: number
+  /** The socket's unsent bytes when the queue was started (it cannot change until `flush` writes). */
+  unsentBefore: number
 }
 
 const greeting = "debug!connected..."
 const busy = "debug!busy\n"
 const implicitChannel = "all"
+
+/** The same buffers in the same order (identity, not content: deliveries are encoded once per announce). */
+const sameItems = (a: ReadonlyArray<Uint8Array>, b: ReadonlyArray<Uint8Array>): boolean => {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
 
 export const makeHub = (
   options: Pick<BrokerOptions, "maxClients" | "maxLineBytes" | "maxOutputBytes" | "maxSubscriptions">,
@@ -112,26 +125,64 @@ export const makeHub = (
     return true
   }
 
+  // Clients with a non-empty queue, in the order they got it.
+  let dirty: Array<Client> = []
+
+  /** Hands every queued output to its socket, one write per client (one syscall instead of one per line). */
+  const flush = (): void => {
+    if (dirty.length === 0) return
+    const clients = dirty
+    dirty = []
+    // Subscribers of the same channels queue the same deliveries: concatenate once for all of them.
+    let previous: Array<Uint8Array> | undefined
+    let joined: Uint8Array | undefined
+    for (const client of clients) {
+      const queue = client.queue
+      const bytes = client.queuedBytes
+      client.queue = []
+      client.queuedBytes = 0
+      if (!client.open || queue.length === 0) continue
+      if (queue.length === 1) {
+        client.peer.write(queue[0]!)
+        continue
+      }
+      if (joined === undefined || previous === undefined || !sameItems(previous, queue)) {
+        joined = Buffer.concat(queue, bytes)
+        previous = queue
+      }
+      client.peer.write(joined)
+    }
+  }
+
   const disconnect = (client: Client): void => {
     if (!client.open) return
     client.open = false
+    // Unsent output is discarded, as the socket's own buffer is by destroy().
+    client.queue = []
+    client.queuedBytes = 0
     clients.delete(client)
     for (const channel of client.channels) unsubscribe(client, channel)
     client.peer.destroy()
     notify({ _tag: "Disconnected", remote: client.peer.remote, clients: clients.size })
   }
 
-  /** Writes unless the client's unsent output is already over the bound; then disconnects it. */
-  const send = (client: Client, data: string | Uint8Array): boolean => {
+  /**
+   * Queues `data` unless the client's unsent output (the socket's buffer and
+   * the queue) is already over the bound; then disconnects it.
+   */
+  const send = (client: Client, data: Uint8Array): boolean => {
     if (!client.open) return false
-    const pending = client.peer.writableLength
+    if (client.queue.length === 0) client.unsentBefore = client.peer.writableLength
+    const pending = client.unsentBefore + client.queuedBytes
     if (pending > options.maxOutputBytes) {
       counters.slowClientDisconnects++
       notify({ _tag: "SlowClient", remote: client.peer.remote, pendingBytes: pending })
       disconnect(client)
       return false
     }
-    client.peer.write(data)
+    if (client.queue.length === 0) dirty.push(client)
+    client.queue.push(data)
+    client.queuedBytes += data.length
     return true
   }
 
@@ -158,10 +209,12 @@ export const makeHub = (
     switch (request._tag) {
       case "Ping":
         counters.pings++
-        send(client, `${Math.floor(now() / 1000)}\n`)
+        // The pong confirms what came before it: every earlier delivery is handed to its socket first.
+        flush()
+        send(client, Buffer.from(`${Math.floor(now() / 1000)}\n`))
         return
       case "Info":
-        send(client, formatInfo(stats(), Math.floor((now() - startedAt) / 1000), options.maxClients))
+        send(client, Buffer.from(formatInfo(stats(), Math.floor((now() - startedAt) / 1000), options.maxClients)))
         return
       case "Subscribe":
         if (Either.isLeft(validateChannelName(request.channel))) counters.ignoredRequests++
@@ -183,7 +236,15 @@ export const makeHub = (
       notify({ _tag: "Busy", remote: peer.remote })
       return undefined
     }
-    const client: Client = { peer, channels: new Set(), splitter: initialSplitter, open: true }
+    const client: Client = {
+      peer,
+      channels: new Set(),
+      splitter: initialSplitter,
+      open: true,
+      queue: [],
+      queuedBytes: 0,
+      unsentBefore: 0
+    }
     clients.add(client)
     counters.totalConnections++
     counters.maxClientsSeen = Math.max(counters.maxClientsSeen, clients.size)
@@ -197,14 +258,19 @@ export const makeHub = (
         client.splitter = state
         // Requests of one client are handled in order, synchronously: a reply to a
         // later `ping` is written only after every earlier line took effect.
-        for (const event of events) {
-          if (!client.open) return
-          if (event._tag === "Line") {
-            handleLine(client, event.line)
-          } else {
-            counters.overlongLines++
-            notify({ _tag: "Overlong", remote: peer.remote, bytes: event.bytes })
+        try {
+          for (const event of events) {
+            if (!client.open) return
+            if (event._tag === "Line") {
+              handleLine(client, event.line)
+            } else {
+              counters.overlongLines++
+              notify({ _tag: "Overlong", remote: peer.remote, bytes: event.bytes })
+            }
           }
+        } finally {
+          // Before the event loop runs again, everything this chunk produced is on its way.
+          flush()
         }
       },
       closed: () => disconnect(client)
