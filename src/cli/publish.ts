@@ -1,6 +1,7 @@
 /**
  * `f2bc publish`: announce one message to every configured server that has
- * the channel, or to exactly --host/--port, and confirm each with a ping.
+ * the channel, or to exactly --host/--port, and confirm each (a fanout ping,
+ * a NATS flush, or a JetStream acknowledgement).
  * A pair message gets the trust envelope, and a signature where the channel has a secret.
  */
 import * as Command from "@effect/cli/Command"
@@ -15,7 +16,8 @@ import { readSecret } from "../config/guard.js"
 import { Defaults } from "../config/model.js"
 import { parseMessage, type Message } from "../message/index.js"
 import { isReservedChannel, validateChannelName, validateMessageText } from "../protocol/names.js"
-import * as Fanout from "../transport/fanout/index.js"
+import { endpointOf } from "../daemon/endpoint.js"
+import * as Transports from "../transport/layer.js"
 import { serverName, Transport, type Endpoint } from "../transport/transport.js"
 import {
   appendEnvelope,
@@ -129,7 +131,7 @@ export const publishCommand = Command.make(
         targets = config.servers.flatMap((server) =>
           server.channels
             .filter((c) => c.name === args.channel)
-            .map((c) => ({ endpoint: endpoint(server.host, server.port), secret: c.secrets[0], types: c.types }))
+            .map((c) => ({ endpoint: { ...endpointOf(server, config), pingTimeoutMs: timeoutMs }, secret: c.secrets[0], types: c.types }))
         )
         if (targets.length === 0)
           return yield* Effect.fail(usageError(`no server in ${config.source} has a channel named "${args.channel}"`))
@@ -160,5 +162,5 @@ export const publishCommand = Command.make(
       )
       if (failures.length > 0)
         return yield* Effect.fail(runtimeError(`not confirmed by ${failures.length} of ${targets.length} server(s): ${failures.join(", ")}`))
-    }).pipe(Effect.provide(Fanout.layer()))
+    }).pipe(Effect.provide(Transports.layer()))
 ).pipe(Command.withDescription("announce a message on a channel and confirm it with every targeted server"))

@@ -11,7 +11,8 @@ import { compileTemplate } from "../action/index.js"
 import { DEFAULT_TYPES, makeIgnoreList, nodeNameOf, parseRange, parseValueType, type Range, type ValueType } from "../trust/index.js"
 import { ConfigError } from "./errors.js"
 import { friendlyIssues } from "./issues.js"
-import { Defaults, type ChannelConfig, type Config, type MetricsConfig, type ServerConfig } from "./model.js"
+import { Defaults, type ChannelConfig, type Config, type MetricsConfig, type NatsServerConfig, type ServerConfig } from "./model.js"
+import { consumerNameOf } from "./nats.js"
 import { samePath, toConfigIssues, type PathIssue } from "./path.js"
 import { ignoreEntries, ruleIssues } from "./rules.js"
 import { RawConfig, type RawChannel, type RawServer } from "./schema.js"
@@ -49,6 +50,8 @@ interface Inherited {
   readonly types: ReadonlyMap<string, ValueType>
   /** Relative secret_file paths are relative to the config file's directory. */
   readonly baseDir: string
+  /** Names a JetStream server's durable consumer unless it names its own. */
+  readonly nodeName: string
 }
 
 type Resolved<A> = Either.Either<A, ReadonlyArray<PathIssue>>
@@ -89,9 +92,11 @@ const resolveConfig = (raw: RawConfig, source: string): Resolved<Config> =>
   Either.gen(function*() {
     const types = yield* resolveTypes(DEFAULT_TYPES, raw.types, ["types"])
     const ignore = yield* resolveIgnore(raw.ignoreip)
+    const nodeName = raw.node_name ?? nodeNameOf(hostname())
     const inherited: Inherited = {
       types,
-      baseDir: source === "<inline>" ? process.cwd() : nodePath.dirname(nodePath.resolve(source))
+      baseDir: source === "<inline>" ? process.cwd() : nodePath.dirname(nodePath.resolve(source)),
+      nodeName
     }
     const servers = yield* Either.all(raw.servers.map((server, i) => resolveServer(server, i, inherited)))
     return {
@@ -101,7 +106,7 @@ const resolveConfig = (raw: RawConfig, source: string): Resolved<Config> =>
       pid_file: raw.pid_file,
       broker: raw.broker === undefined ? undefined : raw.broker === null ? { ...Defaults.broker } : raw.broker,
       max_line_bytes: raw.max_line_bytes,
-      node_name: raw.node_name ?? nodeNameOf(hostname()),
+      node_name: nodeName,
       ignoreip: makeIgnoreList(ignore),
       max_skew: raw.max_skew,
       dedupe_window: raw.dedupe_window,
@@ -119,14 +124,58 @@ const resolveConfig = (raw: RawConfig, source: string): Resolved<Config> =>
 const resolveServer = (server: RawServer, i: number, inherited: Inherited): Resolved<ServerConfig> =>
   Either.map(
     Either.all(server.channels.map((channel, j) => resolveChannel(channel, ["servers", i, "channels", j], inherited))),
-    (channels): ServerConfig => ({
-      host: server.host,
-      port: server.port,
-      ping_timeout: server.ping_timeout,
-      channels,
-      filter: server.filter
-    })
+    (channels): ServerConfig =>
+      server.transport === "nats"
+        ? resolveNats(server, channels, inherited)
+        : {
+          // rules.ts has reported a fanout entry without host or port.
+          host: server.host ?? "",
+          port: server.port ?? 0,
+          ping_timeout: server.ping_timeout,
+          channels,
+          filter: server.filter
+        }
   )
+
+const resolveNats = (server: RawServer, channels: ReadonlyArray<ChannelConfig>, inherited: Inherited): NatsServerConfig => {
+  const file = (path: string | undefined) => (path === undefined ? undefined : nodePath.resolve(inherited.baseDir, path))
+  const jetstream = server.jetstream === undefined
+    ? undefined
+    : server.jetstream === null
+    ? { ...Defaults.jetstream, consumer: undefined }
+    : server.jetstream
+  return {
+    transport: "nats",
+    urls: server.servers ?? (server.url === undefined ? [] : [server.url]),
+    ping_timeout: server.ping_timeout,
+    channels,
+    filter: server.filter,
+    subject_prefix: server.subject_prefix,
+    auth: {
+      token: server.token,
+      token_file: file(server.token_file),
+      user: server.user,
+      password: server.password,
+      password_file: file(server.password_file),
+      creds_file: file(server.creds_file),
+      nkey_file: file(server.nkey_file)
+    },
+    tls: server.tls === undefined
+      ? undefined
+      : { ca_file: file(server.tls.ca_file), cert_file: file(server.tls.cert_file), key_file: file(server.tls.key_file) },
+    jetstream: jetstream === undefined
+      ? undefined
+      : {
+        stream: jetstream.stream,
+        max_age: jetstream.max_age,
+        consumer: jetstream.consumer ?? consumerNameOf(inherited.nodeName),
+        ack_wait: jetstream.ack_wait,
+        max_ack_pending: jetstream.max_ack_pending,
+        replicas: jetstream.replicas
+      },
+    secrets: {}
+  }
+}
 
 // rules.ts has already compiled every action; compiling again here keeps this step total without a cast.
 const resolveChannel = (

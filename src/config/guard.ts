@@ -9,7 +9,8 @@ import { open } from "node:fs/promises"
 import { ConfigError } from "./errors.js"
 import { describeReadError } from "./read-error.js"
 
-export type GuardedKind = "config" | "secret"
+/** `certificate`: public but trusted (a TLS CA or client certificate): others may read it, not change it. */
+export type GuardedKind = "config" | "secret" | "certificate"
 
 /** Smallest secret accepted, in bytes: below this an HMAC key can be guessed. */
 export const SECRET_MIN_BYTES = 16

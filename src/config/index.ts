@@ -2,7 +2,17 @@
  * The YAML configuration (SPEC §5): the resolved model, decoding with every
  * issue reported by path, and loading from the path the command line chooses.
  */
-export type { BrokerConfig, ChannelConfig, Config, LogLevel, ServerConfig } from "./model.js"
+export type {
+  BrokerConfig,
+  ChannelConfig,
+  Config,
+  FanoutServerConfig,
+  JetStreamConfig,
+  LogLevel,
+  NatsServerConfig,
+  ServerConfig
+} from "./model.js"
+export { consumerNameOf } from "./nats.js"
 export { Defaults, MAX_SECONDS } from "./model.js"
 export { ConfigError, type ConfigIssue, formatIssue } from "./errors.js"
 export { decodeConfig } from "./decode.js"

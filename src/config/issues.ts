@@ -6,7 +6,7 @@ import * as Option from "effect/Option"
 import type * as ParseResult from "effect/ParseResult"
 import * as AST from "effect/SchemaAST"
 import type { IssuePath, PathIssue } from "./path.js"
-import { ExpectedId } from "./schema.js"
+import { ExpectedId, KeysShownId } from "./schema.js"
 
 /** Every problem in the tree, each at the path of the value it concerns. */
 export const friendlyIssues = (issue: ParseResult.ParseIssue): ReadonlyArray<PathIssue> => walk(issue, [], undefined)
@@ -83,15 +83,29 @@ const mustBe = (path: IssuePath, expectation: string, actual: unknown): PathIssu
   message: `${path.length === 0 ? "the config " : ""}must be ${expectation}, got ${describeValue(actual)}`
 })
 
-const unknownKey = (struct: AST.TypeLiteral | undefined): string =>
-  struct === undefined
-    ? "unknown key"
-    : `unknown key (expected one of: ${struct.propertySignatures.map((p) => String(p.name)).join(", ")})`
+type Pick = (actual: unknown) => ReadonlyArray<string> | undefined
+
+/** The struct an unknown key was found in, the mapping it was found in, and the struct's KeysShownId annotation. */
+interface Place {
+  readonly struct: AST.TypeLiteral
+  readonly actual: unknown
+  readonly pick: Pick | undefined
+}
+
+const unknownKey = (place: Place | undefined): string => {
+  if (place === undefined) return "unknown key"
+  const keys = place.pick?.(place.actual) ?? place.struct.propertySignatures.map((p) => String(p.name))
+  return `unknown key (expected one of: ${keys.join(", ")})`
+}
+
+/** A struct with defaults is a transformation: its annotations stand there, above the struct the issue names. */
+const pickOf = (ast: AST.AST): Pick | undefined => Option.getOrUndefined(AST.getAnnotation<Pick>(ast, KeysShownId))
 
 const walk = (
   issue: ParseResult.ParseIssue,
   path: IssuePath,
-  struct: AST.TypeLiteral | undefined
+  struct: Place | undefined,
+  pick: Pick | undefined = undefined
 ): ReadonlyArray<PathIssue> => {
   switch (issue._tag) {
     case "Pointer": {
@@ -113,14 +127,16 @@ const walk = (
       const annotation = expectedAnnotation(issue.ast)
       return Option.isSome(annotation) && isShallow(issue)
         ? [mustBe(path, annotation.value, issue.actual)]
-        : walk(issue.issue, path, struct)
+        : walk(issue.issue, path, struct, pickOf(issue.ast) ?? pick)
     }
     case "Composite": {
       const issues = toArray(issue.issues)
       if (isShallow(issue)) return [mustBe(path, expectedText(issue.ast), issue.actual)]
       // A union member that got past the type check is the one the value was meant to be: report inside it.
       const relevant = AST.isUnion(issue.ast) ? issues.filter((i) => !isShallow(i)) : issues
-      const inner = AST.isTypeLiteral(issue.ast) ? issue.ast : struct
+      const inner: Place | undefined = AST.isTypeLiteral(issue.ast)
+        ? { struct: issue.ast, actual: issue.actual, pick: pickOf(issue.ast) ?? pick }
+        : struct
       return relevant.flatMap((i) => walk(i, path, inner))
     }
   }

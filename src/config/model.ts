@@ -30,9 +30,8 @@ export interface ChannelConfig {
   readonly types: ReadonlyMap<string, ValueType>
 }
 
-export interface ServerConfig {
-  readonly host: string
-  readonly port: number
+/** What every server entry has, whatever its transport. */
+interface ServerCommon {
   /** Seconds: a connection silent for this long is declared dead. */
   readonly ping_timeout: number
   /** At least one. */
@@ -40,6 +39,72 @@ export interface ServerConfig {
   /** Server-level filter (the seed README's placement), applies to every channel. */
   readonly filter: Filter
 }
+
+/** A fanout server (SPEC §1), the default transport: no `transport` key. */
+export interface FanoutServerConfig extends ServerCommon {
+  readonly transport?: "fanout"
+  readonly host: string
+  readonly port: number
+}
+
+/** `jetstream:` of a NATS server: the stream the daemon reads through its durable consumer. */
+export interface JetStreamConfig {
+  readonly stream: string
+  /** Seconds a message is kept in the stream (a host away longer misses it). */
+  readonly max_age: number
+  /** The durable consumer's name: `consumer:` as written, else derived from node_name. */
+  readonly consumer: string
+  /** Seconds the server waits for an acknowledgement before it redelivers. */
+  readonly ack_wait: number
+  /** Messages delivered and not yet acknowledged, at most (the server holds the rest back). */
+  readonly max_ack_pending: number
+  /** Copies of the stream in a NATS cluster (used when f2bc creates it). */
+  readonly replicas: number
+}
+
+/** Credentials of a NATS server: file paths as resolved, inline values as written. */
+export interface NatsAuthConfig {
+  readonly token: string | undefined
+  readonly token_file: string | undefined
+  readonly user: string | undefined
+  readonly password: string | undefined
+  readonly password_file: string | undefined
+  readonly creds_file: string | undefined
+  readonly nkey_file: string | undefined
+}
+
+export interface NatsTlsConfig {
+  readonly ca_file: string | undefined
+  readonly cert_file: string | undefined
+  readonly key_file: string | undefined
+}
+
+/** What loadConfig reads from a NATS server's files (empty until then). */
+export interface NatsSecrets {
+  readonly token?: string
+  readonly password?: string
+  readonly creds?: Uint8Array
+  readonly nkeySeed?: Uint8Array
+  readonly tlsKey?: string
+  readonly tlsCert?: string
+  readonly tlsCa?: string
+}
+
+/** A NATS server (or cluster: several URLs of one cluster). */
+export interface NatsServerConfig extends ServerCommon {
+  readonly transport: "nats"
+  /** URLs of one NATS cluster, as written (`url:` is a list of one). */
+  readonly urls: ReadonlyArray<string>
+  /** Subjects are `<subject_prefix>.<channel>`. */
+  readonly subject_prefix: string
+  readonly auth: NatsAuthConfig
+  readonly tls: NatsTlsConfig | undefined
+  /** Set: JetStream mode (durable, acknowledged, caught up after downtime); unset: core mode. */
+  readonly jetstream: JetStreamConfig | undefined
+  readonly secrets: NatsSecrets
+}
+
+export type ServerConfig = FanoutServerConfig | NatsServerConfig
 
 /** The embedded fanout-compatible broker hosted by the daemon. */
 export interface BrokerConfig {
@@ -116,6 +181,8 @@ export const Defaults = {
   order_key: "ip",
   shutdown_timeout: 10,
   metrics: { listen: "127.0.0.1:9810" },
+  subject_prefix: "f2bc",
+  jetstream: { stream: "F2BC", max_age: 7 * 86_400, ack_wait: 30, max_ack_pending: 1000, replicas: 1 },
   broker: {
     host: "127.0.0.1",
     port: 1986,
@@ -140,6 +207,8 @@ export const Defaults = {
   readonly order_key: string
   readonly shutdown_timeout: number
   readonly metrics: { readonly listen: string }
+  readonly subject_prefix: string
+  readonly jetstream: Omit<JetStreamConfig, "consumer">
   readonly broker: BrokerConfig
 }
 

@@ -6,6 +6,7 @@ import * as Either from "effect/Either"
 import { compileTemplate } from "../action/index.js"
 import { isReservedChannel, validateChannelName } from "../protocol/index.js"
 import { parseRange, parseValueType } from "../trust/index.js"
+import { consumerIssues, transportIssues } from "./nats.js"
 import { formatPath, type IssuePath, type PathIssue } from "./path.js"
 
 type Mapping = Readonly<Record<string, unknown>>
@@ -33,6 +34,7 @@ export const ruleIssues = (document: unknown): ReadonlyArray<PathIssue> => {
     })
   }
   elements(servers).forEach((server, i) => issues.push(...serverIssues(server, ["servers", i])))
+  issues.push(...consumerIssues(elements(servers), field(document, "node_name")))
   issues.push(...typesIssues(field(document, "types"), ["types"]))
   issues.push(...ignoreIssues(field(document, "ignoreip")))
   issues.push(...listenIssues(field(field(document, "metrics"), "listen")))
@@ -87,7 +89,7 @@ const ignoreIssues = (ignoreip: unknown): ReadonlyArray<PathIssue> => {
 }
 
 const serverIssues = (server: unknown, path: IssuePath): ReadonlyArray<PathIssue> => {
-  const issues: Array<PathIssue> = [...filterIssues(field(server, "filter"), [...path, "filter"])]
+  const issues: Array<PathIssue> = [...filterIssues(field(server, "filter"), [...path, "filter"]), ...transportIssues(server, path)]
   const firstByName = new Map<string, IssuePath>()
   elements(field(server, "channels")).forEach((channel, j) => {
     const channelPath = [...path, "channels", j]

@@ -3,6 +3,8 @@
  * with types, ranges and defaults. Rules that need more than one field live in rules.ts.
  */
 import * as Schema from "effect/Schema"
+import * as ParseResult from "effect/ParseResult"
+import { parseDuration } from "./duration.js"
 import { Defaults, MAX_SECONDS } from "./model.js"
 
 /**
@@ -12,6 +14,12 @@ import { Defaults, MAX_SECONDS } from "./model.js"
 export const ExpectedId: unique symbol = Symbol.for("f2bc/config/Expected")
 
 const expected = (text: string) => ({ [ExpectedId]: text })
+
+/**
+ * Which keys an "unknown key" issue names for a mapping, when not all of its
+ * struct's: a server entry names its transport's keys.
+ */
+export const KeysShownId: unique symbol = Symbol.for("f2bc/config/KeysShown")
 
 const NonEmptyString = Schema.String.pipe(Schema.minLength(1)).annotations(expected("a non-empty string"))
 
@@ -84,12 +92,88 @@ export const RawChannel = Schema.Struct({
   types: Schema.optionalWith(RawTypes, { exact: true, default: () => ({}) })
 })
 
+/** Keys only a NATS server entry has, after url and servers. */
+const NATS_ONLY = ["subject_prefix", "token", "token_file", "user", "password", "password_file", "creds_file", "nkey_file", "tls", "jetstream"]
+
+/** A duration in seconds between `min` (excluded) and `max`: a number of seconds, or text with a unit (s, m, h, d). */
+const Duration = (max: number, maxText: string) =>
+  Schema.transformOrFail(Schema.Union(Schema.Number, Schema.String), Schema.Number, {
+    strict: true,
+    decode: (value, _, ast) => {
+      const seconds = parseDuration(value)
+      return seconds !== undefined && seconds > 0 && seconds <= max
+        ? ParseResult.succeed(seconds)
+        : ParseResult.fail(new ParseResult.Type(ast, value))
+    },
+    encode: (seconds) => ParseResult.succeed(seconds)
+  }).annotations(expected(`a duration greater than 0 and at most ${maxText}, in seconds or with a unit (300s, 30m, 12h, 7d)`))
+
+/** A NATS subject prefix: tokens of letters, digits, "_" and "-", joined by ".". */
+const SubjectPrefix = Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/)).annotations(
+  expected(`a subject prefix of letters, digits, "_" and "-" in tokens joined by "." (no wildcards)`)
+)
+
+/** A JetStream stream or consumer name: no whitespace, ".", "*", ">", "/" or "\\". */
+const JetStreamName = Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9_-]{1,200}$/)).annotations(
+  expected(`a name of 1 to 200 letters, digits, "_" or "-"`)
+)
+
+export const RawJetStream = Schema.Struct({
+  stream: Schema.optionalWith(JetStreamName, { exact: true, default: () => Defaults.jetstream.stream }),
+  max_age: Schema.optionalWith(Duration(3650 * 86_400, "3650d"), { exact: true, default: () => Defaults.jetstream.max_age }),
+  consumer: Schema.optionalWith(JetStreamName, { exact: true }),
+  ack_wait: Schema.optionalWith(Duration(MAX_SECONDS, `${MAX_SECONDS}s`), { exact: true, default: () => Defaults.jetstream.ack_wait }),
+  max_ack_pending: Schema.optionalWith(PositiveInt, { exact: true, default: () => Defaults.jetstream.max_ack_pending }),
+  replicas: Schema.optionalWith(
+    Schema.Number.pipe(Schema.int(), Schema.between(1, 5)).annotations(expected("an integer from 1 to 5")),
+    { exact: true, default: () => Defaults.jetstream.replicas }
+  )
+})
+
+export const RawTls = Schema.Struct({
+  ca_file: Schema.optionalWith(NonEmptyString, { exact: true }),
+  cert_file: Schema.optionalWith(NonEmptyString, { exact: true }),
+  key_file: Schema.optionalWith(NonEmptyString, { exact: true })
+})
+
+/**
+ * One server entry. `host`/`port` belong to fanout, `url`…`jetstream` to
+ * NATS; rules.ts says which are required or refused for the entry's transport.
+ */
 export const RawServer = Schema.Struct({
-  host: NonEmptyString,
-  port: Port,
+  transport: Schema.optionalWith(Schema.Literal("fanout", "nats").annotations(expected(`"fanout" or "nats"`)), {
+    exact: true,
+    default: () => "fanout" as const
+  }),
+  host: Schema.optionalWith(NonEmptyString, { exact: true }),
+  port: Schema.optionalWith(Port, { exact: true }),
   ping_timeout: Schema.optionalWith(Seconds, { exact: true, default: () => Defaults.ping_timeout }),
   channels: Schema.Array(RawChannel).pipe(Schema.minItems(1)).annotations(expected("a non-empty list of channels")),
-  filter: Schema.optionalWith(RawFilter, { exact: true, default: emptyFilter })
+  filter: Schema.optionalWith(RawFilter, { exact: true, default: emptyFilter }),
+  url: Schema.optionalWith(NonEmptyString, { exact: true }),
+  servers: Schema.optionalWith(
+    Schema.Array(NonEmptyString).pipe(Schema.minItems(1)).annotations(expected("a non-empty list of NATS URLs")),
+    { exact: true }
+  ),
+  subject_prefix: Schema.optionalWith(SubjectPrefix, { exact: true, default: () => Defaults.subject_prefix }),
+  token: Schema.optionalWith(NonEmptyString, { exact: true }),
+  token_file: Schema.optionalWith(NonEmptyString, { exact: true }),
+  user: Schema.optionalWith(NonEmptyString, { exact: true }),
+  password: Schema.optionalWith(NonEmptyString, { exact: true }),
+  password_file: Schema.optionalWith(NonEmptyString, { exact: true }),
+  creds_file: Schema.optionalWith(NonEmptyString, { exact: true }),
+  nkey_file: Schema.optionalWith(NonEmptyString, { exact: true }),
+  tls: Schema.optionalWith(RawTls.annotations(expected("a mapping with ca_file, cert_file and key_file")), { exact: true }),
+  /** `jetstream:` with no value (YAML null) means `jetstream: {}`: all defaults. */
+  jetstream: Schema.optionalWith(
+    Schema.NullOr(RawJetStream).annotations(expected("a mapping (or nothing, for all defaults)")),
+    { exact: true }
+  )
+}).annotations({
+  [KeysShownId]: (actual: unknown) =>
+    typeof actual === "object" && actual !== null && (actual as Record<string, unknown>)["transport"] === "nats"
+      ? ["transport", "url", "servers", "ping_timeout", "channels", "filter", ...NATS_ONLY]
+      : ["host", "port", "ping_timeout", "channels", "filter", "transport"]
 })
 
 export const RawBroker = Schema.Struct({

@@ -3,6 +3,7 @@
  * server's supervised delivery stream through the pipeline into the
  * executor, reloads a new config in place, and drains actions on shutdown.
  */
+import { createHash } from "node:crypto"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as FiberMap from "effect/FiberMap"
@@ -20,19 +21,33 @@ import {
   setConnected,
   setQueueLength
 } from "../metrics/metrics.js"
-import { Transport, serverName, type Delivery, type Endpoint } from "../transport/transport.js"
-import { makeSeenTable, type SeenTable } from "../trust/index.js"
+import { Transport, serverName, type Delivery } from "../transport/transport.js"
+import { makeSeenTable } from "../trust/index.js"
+import { endpointOf } from "./endpoint.js"
+import { forgetting } from "./forgetting.js"
 import { outcomeOf } from "./outcome.js"
 import { decide, planServer, type Decision, type ServerPlan } from "./pipeline.js"
 import { makeStatusBoard, type ServerState } from "./status.js"
 
-export const endpointOf = (server: ServerConfig, config: Config): Endpoint => ({
-  host: server.host,
-  port: server.port,
-  channels: server.channels.map((channel) => channel.name),
-  pingTimeoutMs: Math.round(server.ping_timeout * 1000),
-  maxLineBytes: config.max_line_bytes
-})
+export { endpointOf } from "./endpoint.js"
+
+/** What identifies a server's connection: its address, or a NATS server's URLs, credentials, TLS and JetStream settings. */
+const connectionIdentity = (server: ServerConfig): ReadonlyArray<unknown> => {
+  if (server.transport !== "nats") return [server.host, server.port]
+  const { secrets } = server
+  // Secrets by a digest of their text, so a key in this string never shows their values.
+  const digest = (value: string | Uint8Array | undefined) =>
+    value === undefined ? null : createHash("sha256").update(value).digest("hex").slice(0, 16)
+  return [
+    "nats",
+    server.urls,
+    server.subject_prefix,
+    server.auth,
+    server.tls ?? null,
+    server.jetstream ?? null,
+    [secrets.token, secrets.password, secrets.creds, secrets.nkeySeed, secrets.tlsKey, secrets.tlsCert, secrets.tlsCa].map(digest)
+  ]
+}
 
 /**
  * What makes a connection: a server whose key is unchanged by a reload keeps
@@ -41,7 +56,7 @@ export const endpointOf = (server: ServerConfig, config: Config): Endpoint => ({
 const connectionKeys = (config: Config): ReadonlyArray<string> => {
   const seen = new Map<string, number>()
   return config.servers.map((server) => {
-    const base = JSON.stringify([server.host, server.port, server.ping_timeout, server.channels.map((c) => c.name), config.max_line_bytes])
+    const base = JSON.stringify([...connectionIdentity(server), server.ping_timeout, server.channels.map((c) => c.name), config.max_line_bytes])
     const n = seen.get(base) ?? 0
     seen.set(base, n + 1)
     return `${base}#${n}`
@@ -162,36 +177,48 @@ export const startDaemon = (config: Config): Effect.Effect<DaemonHandle, BrokerE
       })
     }
     let current = currentOf(config)
-    const seen: SeenTable = makeSeenTable(config.dedupe_max_entries)
+    const seen = forgetting(makeSeenTable(config.dedupe_max_entries))
     const board = makeStatusBoard()
     const messages: Record<string, number> = {}
     let evicted = 0
     let dropped = 0
     const startedAt = yield* Clock.currentTimeMillis
 
+    /** When the stop began: before the server fibers are interrupted. */
+    let stopStartedAt: number | undefined
     // Registered before the server fibers, so it runs after they are interrupted: no new deliveries, then drain.
     yield* Effect.addFinalizer(() =>
       Effect.gen(function* () {
         const timeout = current.config.shutdown_timeout
+        // A JetStream server keeps its connection open while its queued actions finish (to acknowledge
+        // them): that wait counts against shutdown_timeout too.
+        const spentMs = stopStartedAt === undefined ? 0 : (yield* Clock.currentTimeMillis) - stopStartedAt
+        const leftMs = Math.max(0, timeout * 1000 - spentMs)
         const { pending } = yield* executor.stats
-        if (pending > 0) yield* Effect.logInfo(`stopping: waiting up to ${timeout} s for ${pending} action(s)`)
-        const outcome = yield* executor.drain(timeout * 1000)
+        if (pending > 0) yield* Effect.logInfo(`stopping: waiting up to ${Math.round(leftMs / 100) / 10} s for ${pending} action(s)`)
+        const outcome = yield* executor.drain(leftMs)
         if (!outcome.finished)
           yield* Effect.logWarning(`shutdown_timeout (${timeout} s) reached: killing ${outcome.left} action(s) still waiting or running`)
       }).pipe(Effect.annotateLogs({ component: "daemon" }))
     )
 
+    /** How long a JetStream message whose action could not be queued waits before it is delivered again. */
+    const RETRY_FULL_MS = 1000
+
     const handle = (key: string, delivery: Delivery): Effect.Effect<void> =>
       Effect.gen(function* () {
+        const settle = delivery.settle
         const plan = current.plans.get(key)
-        if (plan === undefined) return
+        // A server removed by a reload: its message goes back to be read again.
+        if (plan === undefined) return settle === undefined ? undefined : yield* settle.retry(0)
         const nowMs = yield* Clock.currentTimeMillis
         const decision = decide(plan, delivery, { nowMs, seen })
         const counted = outcomeOf(decision)
         messages[counted.label] = (messages[counted.label] ?? 0) + 1
         yield* countMessage(counted.outcome, counted.stage)
         yield* logDecision(decision, delivery)
-        if (decision._tag !== "Execute") return
+        // A final decision without an action settles the message now.
+        if (decision._tag !== "Execute") return settle === undefined ? undefined : yield* settle.ack
         if (decision.evicted > 0) {
           const before = evicted
           evicted += decision.evicted
@@ -209,19 +236,34 @@ export const startDaemon = (config: Config): Effect.Effect<DaemonHandle, BrokerE
           // Without the order key, the body orders repeats of one message (the raw text differs by its _id).
           orderKey: orderKey === undefined ? `\u0000${decision.message.body}` : orderKey,
           server: delivery.server,
-          channel: delivery.channel
+          channel: delivery.channel,
+          // Acknowledged once the action has finished, failed included: a failing action is logged, not retried forever.
+          ...(settle === undefined ? {} : { onDone: settle.ack })
         })
+        if (result === "Queued") return
+        // Not queued: a message that comes back (JetStream) must not then be skipped as a duplicate.
+        if (settle !== undefined && decision.dedupeKey !== undefined) seen.forget(decision.dedupeKey, nowMs)
         if (result === "QueueFull") {
           const before = dropped
           dropped++
+          if (settle !== undefined) yield* settle.retry(RETRY_FULL_MS)
           if (crossed(before, dropped, DROP_LOG_EVERY))
-            yield* Effect.logWarning(`dropped: the action queue is full (queue_limit ${current.config.queue_limit}); ${dropped} action(s) dropped so far`).pipe(
-              Effect.annotateLogs({ message: delivery.message })
-            )
-        } else if (result === "Closed") {
-          yield* Effect.logWarning("dropped: the daemon is shutting down").pipe(Effect.annotateLogs({ message: delivery.message }))
+            yield* Effect.logWarning(
+              settle === undefined
+                ? `dropped: the action queue is full (queue_limit ${current.config.queue_limit}); ${dropped} action(s) dropped so far`
+                : `the action queue is full (queue_limit ${current.config.queue_limit}): the server delivers the message again in ${RETRY_FULL_MS / 1000} s; ${dropped} so far`
+            ).pipe(Effect.annotateLogs({ message: delivery.message }))
+        } else {
+          if (settle !== undefined) yield* settle.retry(0)
+          yield* Effect.logWarning(
+            settle === undefined ? "dropped: the daemon is shutting down" : "not run: the daemon is shutting down; the server delivers it again after a restart"
+          ).pipe(Effect.annotateLogs({ message: delivery.message }))
         }
-      }).pipe(Effect.annotateLogs({ channel: delivery.channel }))
+      }).pipe(
+        Effect.annotateLogs({ channel: delivery.channel }),
+        // A message taken from an acknowledging transport is always settled or handed to the executor.
+        (effect) => (delivery.settle === undefined ? effect : Effect.uninterruptible(effect))
+      )
 
     const serve = (key: string, server: ServerConfig, cfg: Config): Effect.Effect<void> => {
       const name = serverName(server)
@@ -232,6 +274,10 @@ export const startDaemon = (config: Config): Effect.Effect<DaemonHandle, BrokerE
     }
 
     const fibers = yield* FiberMap.make<string>()
+    // Runs first when the scope closes (finalizers run in reverse order).
+    yield* Effect.addFinalizer(() => Effect.map(Clock.currentTimeMillis, (now) => {
+      stopStartedAt = now
+    }))
     const startServers = (cfg: Config, keys: ReadonlyArray<string>, only: (key: string) => boolean) =>
       Effect.forEach(cfg.servers, (server, i) => (only(keys[i]!) ? FiberMap.run(fibers, keys[i]!, serve(keys[i]!, server, cfg)) : Effect.void), {
         discard: true

@@ -44,6 +44,8 @@ export type Decision =
     readonly argv: ReadonlyArray<string>
     /** Live dedupe entries evicted to record this message (the table was full). */
     readonly evicted: number
+    /** The key this message was recorded under in the table of executed ids (absent without `_id`). */
+    readonly dedupeKey?: string
   }
   | { readonly _tag: "Ignore"; readonly reason: string }
   /** Expected and harmless: the daemon's own message, or one already executed. */
@@ -196,7 +198,9 @@ export const decide = (plan: ServerPlan, delivery: Delivery, state: DecideState)
   const evicted = key === undefined
     ? 0
     : state.seen.record(key, state.nowMs, expiry(channel, envelope, policy, state.nowMs), channel.secret_files.length > 0)
-  return { _tag: "Execute", channel, message, argv: argv.right, evicted }
+  return key === undefined
+    ? { _tag: "Execute", channel, message, argv: argv.right, evicted }
+    : { _tag: "Execute", channel, message, argv: argv.right, evicted, dedupeKey: key }
 }
 
 /**

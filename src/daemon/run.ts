@@ -11,7 +11,7 @@ import type { Config } from "../config/model.js"
 import * as Executor from "../exec/executor.js"
 import * as Logging from "../log/logger.js"
 import { serveMetrics } from "../metrics/server.js"
-import * as Fanout from "../transport/fanout/index.js"
+import * as Transports from "../transport/layer.js"
 import { controlSocketBeside, serveControl } from "./controlSocket.js"
 import { startDaemon, type DaemonHandle, type ReloadOutcome } from "./daemon.js"
 import { holdPidFile } from "./pidfile.js"
@@ -93,7 +93,7 @@ export const runForeground = (config: Config, pidFile: string | undefined) => {
   )
   const layers = Layer.mergeAll(
     Executor.layer({ ...Executor.defaultExecutorOptions, concurrency: config.concurrency, queueLimit: config.queue_limit }),
-    Fanout.layer()
+    Transports.layer()
   )
   return program.pipe(
     Effect.provide(layers),

@@ -18,6 +18,12 @@ export interface Job {
   readonly orderKey: string
   readonly server: string
   readonly channel: string
+  /**
+   * Runs once the action has finished, whether it succeeded or failed (the
+   * daemon acknowledges a JetStream message here); not when the action is
+   * killed at shutdown, so such a message is delivered again after a restart.
+   */
+  readonly onDone?: Effect.Effect<void>
 }
 
 /** `Closed`: the daemon is shutting down and takes no new actions. */
@@ -120,6 +126,7 @@ export const make = (options: ExecutorOptions): Effect.Effect<ExecutorService, n
         const ok = yield* runJob(job, options)
         if (ok) executed++
         else failed++
+        if (job.onDone !== undefined) yield* job.onDone
         pending--
         yield* setQueueLength(pending)
         if (closed && pending === 0) yield* Deferred.succeed(idle, undefined)

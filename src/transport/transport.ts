@@ -7,8 +7,9 @@ import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import type * as Stream from "effect/Stream"
 
-/** One server as the transport sees it: where, which channels, how patient. */
-export interface Endpoint {
+/** A fanout server as the transport sees it: where, which channels, how patient. */
+export interface FanoutEndpoint {
+  readonly kind?: "fanout"
   readonly host: string
   readonly port: number
   readonly channels: ReadonlyArray<string>
@@ -18,19 +19,92 @@ export interface Endpoint {
   readonly maxLineBytes: number
 }
 
+/** How a NATS client proves who it is (at most one method; all values already read from their files). */
+export interface NatsCredentials {
+  readonly token?: string
+  readonly user?: string
+  readonly password?: string
+  /** A `.creds` file's bytes (JWT and NKey seed). */
+  readonly creds?: Uint8Array
+  readonly nkeySeed?: Uint8Array
+}
+
+/** PEM texts; a CA set means the server's certificate must chain to it. */
+export interface NatsTls {
+  readonly ca?: string
+  readonly cert?: string
+  readonly key?: string
+}
+
+/** JetStream mode: the stream (created when absent) and this daemon's durable consumer. */
+export interface JetStreamSettings {
+  readonly stream: string
+  readonly maxAgeMs: number
+  readonly consumer: string
+  readonly ackWaitMs: number
+  readonly maxAckPending: number
+  readonly replicas: number
+}
+
+/** A NATS server, or several URLs of one NATS cluster. */
+export interface NatsEndpoint {
+  readonly kind: "nats"
+  readonly urls: ReadonlyArray<string>
+  readonly channels: ReadonlyArray<string>
+  /** A silent connection is declared dead within about this many milliseconds; also bounds connect and publish. */
+  readonly pingTimeoutMs: number
+  /** Bound of one message; larger ones are dropped and logged. */
+  readonly maxLineBytes: number
+  /** Subjects are `<subjectPrefix>.<channel>`. */
+  readonly subjectPrefix: string
+  readonly credentials: NatsCredentials
+  readonly tls: NatsTls | undefined
+  /** Unset: core NATS (live messages only). */
+  readonly jetstream: JetStreamSettings | undefined
+  /** The client name the NATS server shows (the node name). */
+  readonly clientName: string
+  /**
+   * On stop, how long the connection stays open for the deliveries already
+   * handed on to be settled (their actions finish: shutdown_timeout).
+   */
+  readonly settleTimeoutMs: number
+}
+
+/** One server as the transport sees it. */
+export type Endpoint = FanoutEndpoint | NatsEndpoint
+
+/**
+ * How a delivery from an acknowledging transport (JetStream) is settled,
+ * once: `ack` when it is finished (never deliver it again), `retry` when it
+ * should come back after `delayMs` (the action queue is full, or the daemon stops).
+ */
+export interface Settle {
+  readonly ack: Effect.Effect<void>
+  readonly retry: (delayMs: number) => Effect.Effect<void>
+}
+
 /** A message received on a subscribed channel of one server. */
 export interface Delivery {
-  /** `host:port`, the name used in logs. */
+  /** `host:port` or the NATS URL(s), the name used in logs. */
   readonly server: string
   readonly channel: string
   readonly message: string
+  /** Present when the transport waits for the daemon to settle the message (JetStream). */
+  readonly settle?: Settle
 }
 
-export const serverName = (endpoint: { readonly host: string; readonly port: number }): string =>
-  endpoint.host.includes(":") ? `[${endpoint.host}]:${endpoint.port}` : `${endpoint.host}:${endpoint.port}`
+/** The name of a server in logs, metrics and errors: `host:port`, or its NATS URLs joined by ",". */
+export const serverName = (
+  endpoint: { readonly host: string; readonly port: number } | { readonly urls: ReadonlyArray<string> }
+): string =>
+  "urls" in endpoint
+    ? endpoint.urls.join(",")
+    : endpoint.host.includes(":")
+    ? `[${endpoint.host}]:${endpoint.port}`
+    : `${endpoint.host}:${endpoint.port}`
 
 export class TransportError extends Data.TaggedError("TransportError")<{
-  readonly reason: "Connect" | "Timeout" | "Closed" | "Read" | "Write" | "Busy" | "Invalid"
+  readonly reason: "Connect" | "Timeout" | "Closed" | "Read" | "Write" | "Busy" | "Invalid" | "Auth" | "Tls" | "Unacknowledged"
   readonly server: string
   readonly detail: string
 }> {
@@ -62,7 +136,10 @@ export interface TransportService {
    * Only deliveries on the endpoint's channels are emitted.
    */
   readonly deliveries: (endpoint: Endpoint, observer?: SessionObserver) => Stream.Stream<Delivery>
-  /** Announces one message and waits for the server's confirmation (a pong). */
+  /**
+   * Sends one message and waits for the server's confirmation: a pong
+   * (fanout), a flush (core NATS) or the stream's acknowledgement (JetStream).
+   */
   readonly publish: (endpoint: Endpoint, channel: string, message: string) => Effect.Effect<void, TransportError>
 }
 

@@ -54,7 +54,7 @@ describe("SPEC §5: the seed README's config keeps working", () => {
     expect(config.broker).toBeUndefined()
     expect(config.max_line_bytes).toBe(65_536)
     expect(config.servers).toHaveLength(1)
-    const [server] = config.servers
+    const [server] = config.servers.filter((s) => s.transport !== "nats")
     expect(server?.host).toBe("host.example.com")
     expect(server?.port).toBe(1234)
     expect(server?.ping_timeout).toBe(60)
@@ -96,7 +96,7 @@ describe("SPEC §5: the seed README's config keeps working", () => {
     expect(config.log_level).toBe(2)
     expect(config.log_file).toBeUndefined()
     expect(config.pid_file).toBeUndefined()
-    expect(config.servers.map((s) => [s.host, s.port, s.channels.map((c) => c.name)])).toEqual([
+    expect(config.servers.map((s) => ("host" in s ? [s.host, s.port, s.channels.map((c) => c.name)] : []))).toEqual([
       ["127.0.0.1", 1986, ["Fail2ban"]]
     ])
     expect(config.servers[0]?.filter.map((entry) => entry.key)).toEqual(["action", "jail"])
@@ -365,7 +365,7 @@ describe("SPEC §5: loading is strict — unknown keys are named with the keys e
 
   it("in a server", () => {
     expect(issues(config({ server: "    chanels: []" }))).toEqual([
-      "servers[0].chanels: unknown key (expected one of: host, port, ping_timeout, channels, filter)"
+      "servers[0].chanels: unknown key (expected one of: host, port, ping_timeout, channels, filter, transport)"
     ])
   })
 
@@ -568,7 +568,7 @@ log_level: 9
       `servers[0].channels[0].name: "all" is reserved by the fanout protocol (every client receives "all"; "debug" carries server notices)`,
       "servers[0].channels[1].action: is missing",
       `servers[0].port: must be an integer from 1 to 65535, got "abc"`,
-      "servers[1].chanels: unknown key (expected one of: host, port, ping_timeout, channels, filter)",
+      "servers[1].chanels: unknown key (expected one of: host, port, ping_timeout, channels, filter, transport)",
       "servers[1].channels: is missing"
     ])
   })

@@ -11,7 +11,7 @@ import * as Exit from "effect/Exit"
 import type * as Scope from "effect/Scope"
 import { parseFrame, type Frame } from "../../protocol/frame.js"
 import { initialSplitter, splitChunk } from "../../protocol/lineSplitter.js"
-import { serverName, TransportError, type Endpoint } from "../transport.js"
+import { serverName, TransportError, type FanoutEndpoint as Endpoint } from "../transport.js"
 
 export interface Connection {
   readonly server: string

@@ -4,7 +4,7 @@
  */
 import * as Effect from "effect/Effect"
 import { encodeRequest } from "../../protocol/request.js"
-import { serverName, TransportError, type Endpoint } from "../transport.js"
+import { serverName, TransportError, type FanoutEndpoint as Endpoint } from "../transport.js"
 import { connect } from "./connection.js"
 
 export const publish = (endpoint: Endpoint, channel: string, message: string): Effect.Effect<void, TransportError> =>

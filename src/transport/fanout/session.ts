@@ -9,7 +9,7 @@ import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { encodeRequest } from "../../protocol/request.js"
 import { countDroppedDeliveries } from "../../metrics/metrics.js"
-import { quietObserver, serverName, TransportError, type Delivery, type Endpoint, type SessionObserver } from "../transport.js"
+import { quietObserver, serverName, TransportError, type Delivery, type FanoutEndpoint as Endpoint, type SessionObserver } from "../transport.js"
 import { connect, type Notice } from "./connection.js"
 
 export interface BackoffOptions {

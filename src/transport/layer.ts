@@ -1,0 +1,27 @@
+/**
+ * The Transport service for every kind of server: fanout endpoints go to
+ * the fanout transport, NATS endpoints to the NATS one (loaded on first use).
+ */
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
+import * as Fanout from "./fanout/index.js"
+import { Transport } from "./transport.js"
+
+/** The NATS client is loaded only when a NATS server is used: `f2bc publish` to fanout stays small. */
+const nats = () => import("./nats/index.js")
+
+export const layer = (backoff: Fanout.BackoffOptions = Fanout.defaultBackoff): Layer.Layer<Transport> =>
+  Layer.succeed(
+    Transport,
+    Transport.of({
+      deliveries: (endpoint, observer) =>
+        endpoint.kind === "nats"
+          ? Stream.unwrap(Effect.map(Effect.promise(nats), (module) => module.deliveries(endpoint, backoff, observer)))
+          : Fanout.superviseDeliveries(endpoint, backoff, observer),
+      publish: (endpoint, channel, message) =>
+        endpoint.kind === "nats"
+          ? Effect.flatMap(Effect.promise(nats), (module) => module.publish(endpoint, channel, message))
+          : Fanout.publish(endpoint, channel, message)
+    })
+  )
