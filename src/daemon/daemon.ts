@@ -4,9 +4,12 @@
  * executor, reloads a new config in place, and drains actions on shutdown.
  */
 import { createHash } from "node:crypto"
+import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as FiberMap from "effect/FiberMap"
+import * as FiberRef from "effect/FiberRef"
+import * as LogLevel from "effect/LogLevel"
 import * as Stream from "effect/Stream"
 import type * as Scope from "effect/Scope"
 import { makeBroker, type BrokerError } from "../broker/broker.js"
@@ -21,7 +24,8 @@ import {
   setConnected,
   setQueueLength
 } from "../metrics/metrics.js"
-import { Transport, serverName, type Delivery } from "../transport/transport.js"
+import { Transport, serverName, type Delivery, type Settle } from "../transport/transport.js"
+import { logLines, type LogLine } from "../log/batch.js"
 import { makeSeenTable } from "../trust/index.js"
 import { endpointOf } from "./endpoint.js"
 import { forgetting } from "./forgetting.js"
@@ -82,24 +86,42 @@ const DROP_LOG_EVERY = 1_000
 const crossed = (before: number, after: number, every: number): boolean =>
   before === 0 || Math.floor(before / every) !== Math.floor(after / every)
 
-const logDecision = (decision: Decision, delivery: Delivery): Effect.Effect<void> => {
+/** The level a decision is logged at: what `logDecision` uses, so a chunk can skip what the level filters out. */
+const decisionLevel = (decision: Decision): LogLevel.LogLevel => {
   switch (decision._tag) {
     case "Ignore":
-      return Effect.logDebug(`ignored: ${decision.reason}`)
-    case "Skip":
-      return Effect.logInfo(`skipped at ${decision.stage}: ${decision.reason}`).pipe(
-        Effect.annotateLogs({ message: delivery.message })
-      )
-    case "Reject": {
-      // An expected policy outcome is info; anything that looks like an attack or a broken publisher is a warning.
-      const level = decision.stage === "filter" || decision.stage === "ignoreip" ? Effect.logInfo : Effect.logWarning
-      const annotations: Record<string, string> = { message: delivery.message }
-      if (decision.key !== undefined) annotations["key"] = decision.key
-      return level(`rejected at ${decision.stage}: ${decision.reason}`).pipe(Effect.annotateLogs(annotations))
-    }
     case "Execute":
-      return Effect.logDebug("accepted").pipe(Effect.annotateLogs({ message: delivery.message }))
+      return LogLevel.Debug
+    case "Skip":
+      return LogLevel.Info
+    case "Reject":
+      // An expected policy outcome is info; anything that looks like an attack or a broken publisher is a warning.
+      return decision.stage === "filter" || decision.stage === "ignoreip" ? LogLevel.Info : LogLevel.Warning
   }
+}
+
+/** The log line of a decision (its level is `decisionLevel`). */
+const decisionLine = (decision: Decision, delivery: Delivery): LogLine => {
+  const level = decisionLevel(decision)
+  switch (decision._tag) {
+    case "Ignore":
+      return { level, message: `ignored: ${decision.reason}`, annotations: {} }
+    case "Skip":
+      return { level, message: `skipped at ${decision.stage}: ${decision.reason}`, annotations: { message: delivery.message } }
+    case "Reject":
+      return {
+        level,
+        message: `rejected at ${decision.stage}: ${decision.reason}`,
+        annotations: decision.key === undefined ? { message: delivery.message } : { message: delivery.message, key: decision.key }
+      }
+    case "Execute":
+      return { level, message: "accepted", annotations: { message: delivery.message } }
+  }
+}
+
+const logDecision = (decision: Decision, delivery: Delivery): Effect.Effect<void> => {
+  const line = decisionLine(decision, delivery)
+  return Effect.logWithLevel(line.level, line.message).pipe(Effect.annotateLogs(line.annotations))
 }
 
 /** Keys whose change a reload cannot apply: they are read once at start. */
@@ -205,17 +227,17 @@ export const startDaemon = (config: Config): Effect.Effect<DaemonHandle, BrokerE
     /** How long a JetStream message whose action could not be queued waits before it is delivered again. */
     const RETRY_FULL_MS = 1000
 
-    const handle = (key: string, delivery: Delivery): Effect.Effect<void> =>
+    /** Counts a decision in the status tally; the metric is counted by the caller (one call per delivery or per chunk). */
+    const tally = (decision: Decision) => {
+      const counted = outcomeOf(decision)
+      messages[counted.label] = (messages[counted.label] ?? 0) + 1
+      return counted
+    }
+
+    /** What follows a decision: its log line, and for an Execute the dedupe bookkeeping and the executor. */
+    const follow = (delivery: Delivery, decision: Decision, nowMs: number): Effect.Effect<void> =>
       Effect.gen(function* () {
         const settle = delivery.settle
-        const plan = current.plans.get(key)
-        // A server removed by a reload: its message goes back to be read again.
-        if (plan === undefined) return settle === undefined ? undefined : yield* settle.retry(0)
-        const nowMs = yield* Clock.currentTimeMillis
-        const decision = decide(plan, delivery, { nowMs, seen })
-        const counted = outcomeOf(decision)
-        messages[counted.label] = (messages[counted.label] ?? 0) + 1
-        yield* countMessage(counted.outcome, counted.stage)
         yield* logDecision(decision, delivery)
         // A final decision without an action settles the message now.
         if (decision._tag !== "Execute") return settle === undefined ? undefined : yield* settle.ack
@@ -259,16 +281,71 @@ export const startDaemon = (config: Config): Effect.Effect<DaemonHandle, BrokerE
             settle === undefined ? "dropped: the daemon is shutting down" : "not run: the daemon is shutting down; the server delivers it again after a restart"
           ).pipe(Effect.annotateLogs({ message: delivery.message }))
         }
-      }).pipe(
-        Effect.annotateLogs({ channel: delivery.channel }),
-        // A message taken from an acknowledging transport is always settled or handed to the executor.
-        (effect) => (delivery.settle === undefined ? effect : Effect.uninterruptible(effect))
+      }).pipe(Effect.annotateLogs({ channel: delivery.channel }))
+
+    /** One delivery of an acknowledging transport (JetStream): decided, followed and settled as one uninterruptible step. */
+    const handleSettled = (key: string, delivery: Delivery & { readonly settle: Settle }): Effect.Effect<void> =>
+      Effect.uninterruptible(
+        Effect.gen(function* () {
+          const plan = current.plans.get(key)
+          // A server removed by a reload: its message goes back to be read again.
+          if (plan === undefined) return yield* delivery.settle.retry(0)
+          const nowMs = yield* Clock.currentTimeMillis
+          const decision = decide(plan, delivery, { nowMs, seen })
+          const counted = tally(decision)
+          yield* countMessage(counted.outcome, counted.stage)
+          yield* follow(delivery, decision, nowMs)
+        })
       )
+
+    /**
+     * A chunk of deliveries, as the transport hands them over: every one is
+     * decided in a plain loop (one clock reading, one metric update per
+     * outcome), and only what has an effect — a log line the level lets
+     * through, an action — becomes an Effect, run in order. A flood of
+     * filtered messages at log_level 1 costs no Effect per message.
+     */
+    const handleChunk = (key: string, chunk: Chunk.Chunk<Delivery>): Effect.Effect<void> =>
+      Effect.flatMap(Effect.zip(Clock.currentTimeMillis, FiberRef.get(FiberRef.currentMinimumLogLevel)), ([nowMs, minLevel]) => {
+        const plan = current.plans.get(key)
+        const work: Array<Effect.Effect<void>> = []
+        let lines: Array<LogLine> = []
+        const counts = new Map<string, { readonly outcome: string; readonly stage: string; n: number }>()
+        const deliveries = Chunk.toReadonlyArray(chunk)
+        for (let i = 0; i < deliveries.length; i++) {
+          const delivery = deliveries[i]!
+          if (delivery.settle !== undefined) {
+            if (lines.length > 0) work.push(logLines(lines, nowMs))
+            lines = []
+            work.push(handleSettled(key, delivery as Delivery & { readonly settle: Settle }))
+            continue
+          }
+          if (plan === undefined) continue
+          const decision = decide(plan, delivery, { nowMs, seen })
+          const counted = tally(decision)
+          const id = counted.label
+          const count = counts.get(id)
+          if (count === undefined) counts.set(id, { outcome: counted.outcome, stage: counted.stage, n: 1 })
+          else count.n++
+          if (decision._tag === "Execute") {
+            // Lines logged so far come out before what the action logs.
+            if (lines.length > 0) work.push(logLines(lines, nowMs))
+            lines = []
+            work.push(follow(delivery, decision, nowMs))
+          } else if (LogLevel.greaterThanEqual(decisionLevel(decision), minLevel)) {
+            const line = decisionLine(decision, delivery)
+            lines.push({ ...line, annotations: { channel: delivery.channel, ...line.annotations } })
+          }
+        }
+        if (lines.length > 0) work.push(logLines(lines, nowMs))
+        const metrics = Effect.forEach(counts.values(), (count) => countMessage(count.outcome, count.stage, count.n), { discard: true })
+        return work.length === 0 ? metrics : Effect.zipRight(metrics, Effect.all(work, { discard: true }))
+      })
 
     const serve = (key: string, server: ServerConfig, cfg: Config): Effect.Effect<void> => {
       const name = serverName(server)
       const endpoint = endpointOf(server, cfg)
-      return Stream.runForEach(transport.deliveries(endpoint, board.observe(key, name, endpoint.channels)), (delivery) => handle(key, delivery)).pipe(
+      return Stream.runForEachChunk(transport.deliveries(endpoint, board.observe(key, name, endpoint.channels)), (chunk) => handleChunk(key, chunk)).pipe(
         Effect.annotateLogs({ component: "daemon", server: name })
       )
     }
