@@ -206,3 +206,38 @@ ${channelYaml("Fail2ban", "true")}`, "trusting.yml")
     expect(await publish(trusting, "Fail2ban", "192.0.2.9")).toMatchObject({ code: 0, stderr: "" })
   })
 })
+
+describe("a NATS server that comes back (issue 7: reconnect with backoff)", () => {
+  it("is reconnected to within seconds of its return, and delivers again, after a short outage", async () => {
+    const dir = tempDir()
+    const first = await startNats({ jetstream: true, dir })
+    const rec = recorder(dir)
+    const config = writeConfig(
+      dir,
+      `node_name: host-under-test
+log_level: 3
+servers:
+  - transport: nats
+    url: ${first.url}
+    jetstream: { stream: F2BC, max_age: 1h }
+    channels:
+${channelYaml("Fail2ban", rec.script)}`
+    )
+    const daemon = startF2bc(["daemon", "run", "--config", config])
+    await daemon.waitFor(/subscribed to Fail2ban/)
+    await first.kill()
+    await daemon.waitFor(/disconnected from 127\.0\.0\.1:\d+; reconnecting/)
+    const mark = daemon.output().length
+    // The outage's length is this scenario's input, not a wait for an event:
+    // 3 s of refused reconnect attempts (the bug: they had pushed the next one to 30 s).
+    await new Promise((resolve) => setTimeout(resolve, 3_000))
+    const second = await startNats({ jetstream: true, dir, port: first.port })
+    const back = Date.now()
+    // Half the outage, with jitter, is the wait: well within 10 s (a count of the client's calls reached the 30 s cap).
+    await daemon.waitFor(/reconnected to 127\.0\.0\.1:\d+/, 10_000, mark)
+    expect(Date.now() - back).toBeLessThan(10_000)
+    expect((await publish(config, "Fail2ban", "192.0.2.90")).code).toBe(0)
+    expect(await rec.waitForCalls(1)).toEqual([["Fail2ban", "192.0.2.90"]])
+    await second.kill()
+  })
+})

@@ -31,17 +31,26 @@ const DELIVERY_BUFFER = 10_000
  */
 type InFlight = Map<number, JsMsg>
 
-/** The reconnect delays inside the client: the same capped, jittered exponential backoff, restarted by every reconnect. */
-const clientBackoff = (options: BackoffOptions) => {
-  let attempt = 0
+/**
+ * The reconnect delays inside the client: half the time since the
+ * connection was lost, from the base delay up to the cap, jittered, and
+ * restarted by every reconnect. The client asks for a delay on every turn
+ * of its dial loop, not once per attempt, so a count of calls (an
+ * exponential in the attempt number) reached the 30 s cap within seconds:
+ * a server back after 2 s was reconnected to only after 30. Time-based,
+ * the wait grows as the outage does, whatever the client's call pattern.
+ */
+export const clientBackoff = (options: BackoffOptions, now: () => number = Date.now) => {
+  let downSince: number | undefined
   return {
     next: (): number => {
-      const delay = Math.min(options.capMs, options.baseMs * 2 ** Math.min(attempt, 30)) * (0.8 + Math.random() * 0.4)
-      attempt++
+      const at = now()
+      if (downSince === undefined) downSince = at
+      const delay = Math.min(options.capMs, Math.max(options.baseMs, (at - downSince) / 2)) * (0.8 + Math.random() * 0.4)
       return Math.min(options.capMs, Math.round(delay))
     },
     reset: (): void => {
-      attempt = 0
+      downSince = undefined
     }
   }
 }
