@@ -11,23 +11,12 @@ import { encodeRequest } from "../../protocol/request.js"
 import { countDroppedDeliveries } from "../../metrics/metrics.js"
 import { quietObserver, serverName, TransportError, type Delivery, type FanoutEndpoint as Endpoint, type SessionObserver } from "../transport.js"
 import { connect, type Notice } from "./connection.js"
+import { defaultBackoff, supervise, type BackoffOptions } from "../supervise.js"
 
-export interface BackoffOptions {
-  readonly baseMs: number
-  readonly capMs: number
-}
-
-export const defaultBackoff: BackoffOptions = { baseMs: 500, capMs: 30_000 }
+export { defaultBackoff, reconnectSchedule, type BackoffOptions } from "../supervise.js"
 
 /** Deliveries waiting for the pipeline; beyond this they are dropped and counted. */
 const DELIVERY_BUFFER = 10_000
-
-/** The reconnect delays: exponential from `baseMs`, jittered, then capped (jitter before the cap). */
-export const reconnectSchedule = (options: BackoffOptions) =>
-  Schedule.exponential(Duration.millis(options.baseMs), 2).pipe(
-    Schedule.jittered,
-    Schedule.modifyDelay((_, delay) => Duration.min(delay, Duration.millis(options.capMs)))
-  )
 
 const logNotice = (notice: Notice): Effect.Effect<void> | void => {
   switch (notice._tag) {
@@ -111,32 +100,12 @@ export const superviseDeliveries = (
   Stream.unwrapScoped(
     Effect.gen(function* () {
       const out = yield* Queue.bounded<Delivery>(DELIVERY_BUFFER)
-      // Fails while no session gets established (so the backoff grows);
-      // succeeds after an established session ends (so it restarts from base).
-      let failures = 0
-      const attempt = Effect.suspend(() => {
-        let established = false
-        return session(endpoint, out, () => {
-          established = true
-          failures = 0
-        }, observer).pipe(
-          Effect.catchAll((error) => {
-            if (established)
-              return Effect.zipRight(observer.down(error.detail), Effect.logWarning(`connection lost: ${error.detail}; reconnecting`))
-            failures++
-            return Effect.zipRight(
-              Effect.zipRight(observer.down(error.detail), Effect.logWarning(`connection failed: ${error.detail}; retrying with backoff (failure ${failures})`)),
-              Effect.fail(error)
-            )
-          })
-        )
-      })
-      yield* attempt.pipe(
-        Effect.retry(reconnectSchedule(backoff)),
-        Effect.forever,
-        Effect.annotateLogs({ component: "fanout", server: serverName(endpoint) }),
-        Effect.forkScoped
-      )
+      yield* supervise((onEstablished) => session(endpoint, out, onEstablished, observer), {
+        backoff,
+        observer,
+        component: "fanout",
+        server: serverName(endpoint)
+      }).pipe(Effect.forkScoped)
       return Stream.fromQueue(out)
     })
   )

@@ -15,7 +15,7 @@ import * as Runtime from "effect/Runtime"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { countDroppedDeliveries } from "../../metrics/metrics.js"
-import { defaultBackoff, reconnectSchedule, type BackoffOptions } from "../fanout/session.js"
+import { defaultBackoff, supervise, type BackoffOptions } from "../supervise.js"
 import { quietObserver, serverName, TransportError, type Delivery, type NatsEndpoint, type SessionObserver } from "../transport.js"
 import { channelOf, describe, natsError, open, subjectOf } from "./connect.js"
 import { ensureConsumer, ensureStream } from "./jetstream.js"
@@ -299,41 +299,10 @@ export const deliveries = (
       // JetStream: at most max_ack_pending messages are unsettled, which bounds the queue.
       const out = endpoint.jetstream === undefined ? yield* Queue.bounded<Delivery>(DELIVERY_BUFFER) : yield* Queue.unbounded<Delivery>()
       const inFlight: InFlight = new Map()
-      let failures = 0
-      const attempt = Effect.suspend(() => {
-        let established = false
-        const ctx: SessionContext = {
-          endpoint,
-          out,
-          inFlight,
-          backoff,
-          observer,
-          onEstablished: () => {
-            established = true
-            failures = 0
-          }
-        }
-        return session(ctx).pipe(
-          Effect.catchAll((error) => {
-            if (established)
-              return Effect.zipRight(observer.down(error.detail), Effect.logWarning(`connection lost: ${error.detail}; reconnecting`))
-            failures++
-            return Effect.zipRight(
-              Effect.zipRight(
-                observer.down(error.detail),
-                Effect.logWarning(`connection failed: ${error.detail}; retrying with backoff (failure ${failures})`)
-              ),
-              Effect.fail(error)
-            )
-          })
-        )
-      })
-      yield* attempt.pipe(
-        Effect.retry(reconnectSchedule(backoff)),
-        Effect.forever,
-        Effect.annotateLogs({ component: "nats", server: serverName(endpoint) }),
-        Effect.forkScoped
-      )
+      yield* supervise(
+        (onEstablished) => session({ endpoint, out, inFlight, backoff, observer, onEstablished }),
+        { backoff, observer, component: "nats", server: serverName(endpoint) }
+      ).pipe(Effect.forkScoped)
       return Stream.fromQueue(out)
     })
   )
