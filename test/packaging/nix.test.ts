@@ -8,6 +8,7 @@ import * as path from "node:path"
 import { parse as parseYaml } from "yaml"
 import { describe, expect, it } from "vitest"
 import { BIN, ROOT, tempDir } from "../support/harness.js"
+import { unitSection } from "../support/unit.js"
 
 // --- nix-instantiate, usable on a fresh machine -------------------------------------------------------------
 // `--store dummy://` needs no /nix/store, no nix-daemon and no write access anywhere: without it, nix-instantiate
@@ -418,26 +419,6 @@ const evalModule = (f2bc: Record<string, unknown>): ModuleResult => {
         restartTriggers = map toString c.systemd.services.f2bc.restartTriggers;
       };
     }`) as ModuleResult
-}
-
-/** The directives of one section of a unit file, each with its values in order (a repeated key accumulates). */
-const unitSection = (text: string, section: string): Map<string, Array<string>> => {
-  const directives = new Map<string, Array<string>>()
-  let current = ""
-  for (const raw of text.split("\n")) {
-    const line = raw.trim()
-    if (line === "" || line.startsWith("#")) continue
-    const header = /^\[(.+)\]$/.exec(line)
-    if (header) {
-      current = header[1]!
-      continue
-    }
-    if (current !== section) continue
-    const eq = line.indexOf("=")
-    const key = line.slice(0, eq)
-    directives.set(key, [...(directives.get(key) ?? []), line.slice(eq + 1)])
-  }
-  return directives
 }
 
 const contribUnit = fs.readFileSync(path.join(ROOT, "contrib/systemd/f2bc.service"), "utf8")

@@ -8,31 +8,13 @@ import { afterEach, describe, expect, it } from "vitest"
 import { Defaults } from "../../src/config/model.js"
 import { defaultRunOptions } from "../../src/exec/process.js"
 import { ROOT, runF2bc, startBroker, startF2bc, stopAll, tempDir, writeConfig } from "../support/harness.js"
+import { unitSection } from "../support/unit.js"
 
 afterEach(stopAll)
 
 const unitText = fs.readFileSync(path.join(ROOT, "contrib/systemd/f2bc.service"), "utf8")
 
-/** The directives of one section, each with its values in order (a repeated key accumulates, as in systemd). */
-const section = (name: string): Map<string, Array<string>> => {
-  const directives = new Map<string, Array<string>>()
-  let current = ""
-  for (const raw of unitText.split("\n")) {
-    const line = raw.trim()
-    if (line === "" || line.startsWith("#")) continue
-    const header = /^\[(.+)\]$/.exec(line)
-    if (header) {
-      current = header[1]!
-      continue
-    }
-    expect(line, `a directive line: ${line}`).toMatch(/^[A-Za-z]+=/)
-    if (current !== name) continue
-    const eq = line.indexOf("=")
-    const key = line.slice(0, eq)
-    directives.set(key, [...(directives.get(key) ?? []), line.slice(eq + 1)])
-  }
-  return directives
-}
+const section = (name: string): Map<string, Array<string>> => unitSection(unitText, name)
 
 const service = section("Service")
 const one = (key: string): string => {

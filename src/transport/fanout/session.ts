@@ -5,12 +5,11 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Queue from "effect/Queue"
-import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { encodeRequest } from "../../protocol/request.js"
-import { countDroppedDeliveries } from "../../metrics/metrics.js"
 import { quietObserver, serverName, TransportError, type Delivery, type FanoutEndpoint as Endpoint, type SessionObserver } from "../transport.js"
 import { connect, type Notice } from "./connection.js"
+import { droppedDeliveries } from "../dropped.js"
 import { defaultBackoff, supervise, type BackoffOptions } from "../supervise.js"
 
 export { defaultBackoff, reconnectSchedule, type BackoffOptions } from "../supervise.js"
@@ -49,25 +48,15 @@ const session = (
     Effect.gen(function* () {
       const server = serverName(endpoint)
       const channels = new Set(endpoint.channels)
-      let dropped = 0
+      const dropped = yield* droppedDeliveries(server)
       const connection = yield* connect(endpoint, {
         connectTimeoutMs: Math.min(endpoint.pingTimeoutMs, 10_000),
         onDelivery: (channel, message) => {
           if (!channels.has(channel)) return
-          if (!Queue.unsafeOffer(out, { server, channel, message })) dropped++
+          if (!Queue.unsafeOffer(out, { server, channel, message })) dropped.drop()
         },
         onNotice: logNotice
       })
-      // Deliveries dropped because the pipeline is behind: reported once a
-      // second while it lasts, and when the session ends, so none goes uncounted.
-      const reportDropped = Effect.suspend(() => {
-        if (dropped === 0) return Effect.void
-        const count = dropped
-        dropped = 0
-        return Effect.zipRight(countDroppedDeliveries(server, count), Effect.logWarning(`dropped ${count} deliveries: the pipeline is behind`))
-      })
-      yield* Effect.addFinalizer(() => reportDropped)
-      yield* Effect.forkScoped(Effect.repeat(reportDropped, Schedule.spaced(Duration.seconds(1))))
       // Ping T/3 after each pong with a T/2 deadline: a server silent since
       // its last pong is declared dead after at most 5T/6, within T even
       // with timer and scheduling slack.

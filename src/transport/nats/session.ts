@@ -12,9 +12,8 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Queue from "effect/Queue"
 import * as Runtime from "effect/Runtime"
-import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
-import { countDroppedDeliveries } from "../../metrics/metrics.js"
+import { droppedDeliveries } from "../dropped.js"
 import { defaultBackoff, supervise, type BackoffOptions } from "../supervise.js"
 import { quietObserver, serverName, TransportError, type Delivery, type NatsEndpoint, type SessionObserver } from "../transport.js"
 import { channelOf, describe, natsError, open, subjectOf } from "./connect.js"
@@ -111,21 +110,13 @@ const subscribeCore = (nc: NatsConnection, ctx: SessionContext, run: <A>(effect:
   Effect.gen(function* () {
     const { endpoint, out } = ctx
     const server = serverName(endpoint)
-    let dropped = 0
+    const dropped = yield* droppedDeliveries(server)
     const onMessage = (channel: string) => (error: Error | null, msg: Msg) => {
       if (error !== null) return run(Effect.logWarning(`subscription error: ${describe(error)}`))
       if (msg.data.length > endpoint.maxLineBytes) return run(oversize(endpoint, msg.data.length))
-      if (!Queue.unsafeOffer(out, { server, channel, message: msg.string() })) dropped++
+      if (!Queue.unsafeOffer(out, { server, channel, message: msg.string() })) dropped.drop()
     }
     for (const channel of endpoint.channels) nc.subscribe(subjectOf(endpoint, channel), { callback: onMessage(channel) })
-    const reportDropped = Effect.suspend(() => {
-      if (dropped === 0) return Effect.void
-      const count = dropped
-      dropped = 0
-      return Effect.zipRight(countDroppedDeliveries(server, count), Effect.logWarning(`dropped ${count} deliveries: the pipeline is behind`))
-    })
-    yield* Effect.addFinalizer(() => reportDropped)
-    yield* Effect.forkScoped(Effect.repeat(reportDropped, Schedule.spaced(Duration.seconds(1))))
     yield* Effect.tryPromise({ try: () => nc.flush(), catch: (error) => natsError(endpoint, error, "subscriptions not confirmed") })
   })
 
