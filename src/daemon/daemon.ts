@@ -339,7 +339,10 @@ export const startDaemon = (config: Config): Effect.Effect<DaemonHandle, BrokerE
         }
         if (lines.length > 0) work.push(logLines(lines, nowMs))
         const metrics = Effect.forEach(counts.values(), (count) => countMessage(count.outcome, count.stage, count.n), { discard: true })
-        return work.length === 0 ? metrics : Effect.zipRight(metrics, Effect.all(work, { discard: true }))
+        // Decided is recorded (the dedupe table): what follows runs whole, so an interruption (a reload
+        // stopping this server) cannot leave a message recorded as executed but never submitted.
+        // Nothing in it waits: submit answers at once, log lines are written by the sink.
+        return work.length === 0 ? metrics : Effect.uninterruptible(Effect.zipRight(metrics, Effect.all(work, { discard: true })))
       })
 
     const serve = (key: string, server: ServerConfig, cfg: Config): Effect.Effect<void> => {
