@@ -7,12 +7,16 @@ import * as ValidationError from "@effect/cli/ValidationError"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { VERSION } from "../version.js"
+import { usageError } from "./exit.js"
 import { brokerCommand } from "./broker.js"
 import { checkCommand } from "./check.js"
 import { daemonCommand } from "./daemon.js"
 import { publishCommand } from "./publish.js"
 
-const root = Command.make("f2bc").pipe(
+/** `f2bc` alone names no command: a usage error (exit 2), as any other. */
+const root = Command.make("f2bc", {}, () =>
+  Effect.fail(usageError("a command is required: daemon, publish, broker or check (see f2bc --help)"))
+).pipe(
   Command.withDescription("share fail2ban bans across a fleet of servers"),
   Command.withSubcommands([daemonCommand, publishCommand, brokerCommand, checkCommand])
 )

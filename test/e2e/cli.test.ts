@@ -34,6 +34,14 @@ describe("f2bc command line", () => {
     expect(result.stdout).toContain(VERSION)
   })
 
+  it("f2bc with no command is a usage error (exit 2) that names the commands", async () => {
+    const result = await runF2bc([])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain("f2bc: a command is required: daemon, publish, broker or check (see f2bc --help)")
+    // --help is still a success.
+    expect((await runF2bc(["--help"])).code).toBe(0)
+  })
+
   it("an unknown flag is a usage error (exit 2)", async () => {
     expect((await runF2bc(["publish", "--bogus"])).code).toBe(2)
   })
