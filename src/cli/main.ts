@@ -13,7 +13,7 @@ import { checkCommand } from "./check.js"
 import { daemonCommand } from "./daemon.js"
 import { publishCommand } from "./publish.js"
 
-/** `f2bc` alone names no command: a usage error (exit 2), as any other. */
+/** `f2bc` alone names no command: a usage error (exit 2), like an unknown flag. */
 const root = Command.make("f2bc", {}, () =>
   Effect.fail(usageError("a command is required: daemon, publish, broker or check (see f2bc --help)"))
 ).pipe(

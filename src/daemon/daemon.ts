@@ -284,12 +284,12 @@ export const startDaemon = (config: Config): Effect.Effect<DaemonHandle, BrokerE
       }).pipe(Effect.annotateLogs({ channel: delivery.channel }))
 
     /** One delivery of an acknowledging transport (JetStream): decided, followed and settled as one uninterruptible step. */
-    const handleSettled = (key: string, delivery: Delivery & { readonly settle: Settle }): Effect.Effect<void> =>
+    const handleSettled = (key: string, delivery: Delivery, settle: Settle): Effect.Effect<void> =>
       Effect.uninterruptible(
         Effect.gen(function* () {
           const plan = current.plans.get(key)
           // A server removed by a reload: its message goes back to be read again.
-          if (plan === undefined) return yield* delivery.settle.retry(0)
+          if (plan === undefined) return yield* settle.retry(0)
           const nowMs = yield* Clock.currentTimeMillis
           const decision = decide(plan, delivery, { nowMs, seen })
           const counted = tally(decision)
@@ -310,34 +310,35 @@ export const startDaemon = (config: Config): Effect.Effect<DaemonHandle, BrokerE
         const plan = current.plans.get(key)
         const work: Array<Effect.Effect<void>> = []
         let lines: Array<LogLine> = []
+        /** The lines logged so far come out before what follows them. */
+        const flushLines = () => {
+          if (lines.length > 0) work.push(logLines(lines, nowMs))
+          lines = []
+        }
         const counts = new Map<string, { readonly outcome: string; readonly stage: string; n: number }>()
         const deliveries = Chunk.toReadonlyArray(chunk)
         for (let i = 0; i < deliveries.length; i++) {
           const delivery = deliveries[i]!
           if (delivery.settle !== undefined) {
-            if (lines.length > 0) work.push(logLines(lines, nowMs))
-            lines = []
-            work.push(handleSettled(key, delivery as Delivery & { readonly settle: Settle }))
+            flushLines()
+            work.push(handleSettled(key, delivery, delivery.settle))
             continue
           }
           if (plan === undefined) continue
           const decision = decide(plan, delivery, { nowMs, seen })
           const counted = tally(decision)
-          const id = counted.label
-          const count = counts.get(id)
-          if (count === undefined) counts.set(id, { outcome: counted.outcome, stage: counted.stage, n: 1 })
+          const count = counts.get(counted.label)
+          if (count === undefined) counts.set(counted.label, { outcome: counted.outcome, stage: counted.stage, n: 1 })
           else count.n++
           if (decision._tag === "Execute") {
-            // Lines logged so far come out before what the action logs.
-            if (lines.length > 0) work.push(logLines(lines, nowMs))
-            lines = []
+            flushLines()
             work.push(follow(delivery, decision, nowMs))
           } else if (LogLevel.greaterThanEqual(decisionLevel(decision), minLevel)) {
             const line = decisionLine(decision, delivery)
             lines.push({ ...line, annotations: { channel: delivery.channel, ...line.annotations } })
           }
         }
-        if (lines.length > 0) work.push(logLines(lines, nowMs))
+        flushLines()
         const metrics = Effect.forEach(counts.values(), (count) => countMessage(count.outcome, count.stage, count.n), { discard: true })
         // Decided is recorded (the dedupe table): what follows runs whole, so an interruption (a reload
         // stopping this server) cannot leave a message recorded as executed but never submitted.

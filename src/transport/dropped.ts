@@ -9,6 +9,9 @@ import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import { countDroppedDeliveries } from "../metrics/metrics.js"
 
+/** Deliveries waiting for the pipeline, per server; beyond this they are dropped and counted. */
+export const DELIVERY_BUFFER = 10_000
+
 /** Starts the reporter in the current scope; `drop()` counts one delivery dropped. */
 export const droppedDeliveries = (server: string): Effect.Effect<{ readonly drop: () => void }, never, Scope.Scope> =>
   Effect.gen(function* () {

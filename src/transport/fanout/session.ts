@@ -9,13 +9,10 @@ import * as Stream from "effect/Stream"
 import { encodeRequest } from "../../protocol/request.js"
 import { quietObserver, serverName, TransportError, type Delivery, type FanoutEndpoint as Endpoint, type SessionObserver } from "../transport.js"
 import { connect, type Notice } from "./connection.js"
-import { droppedDeliveries } from "../dropped.js"
+import { DELIVERY_BUFFER, droppedDeliveries } from "../dropped.js"
 import { defaultBackoff, supervise, type BackoffOptions } from "../supervise.js"
 
 export { defaultBackoff, reconnectSchedule, type BackoffOptions } from "../supervise.js"
-
-/** Deliveries waiting for the pipeline; beyond this they are dropped and counted. */
-const DELIVERY_BUFFER = 10_000
 
 const logNotice = (notice: Notice): Effect.Effect<void> | void => {
   switch (notice._tag) {

@@ -13,14 +13,12 @@ import * as Exit from "effect/Exit"
 import * as Queue from "effect/Queue"
 import * as Runtime from "effect/Runtime"
 import * as Stream from "effect/Stream"
-import { droppedDeliveries } from "../dropped.js"
+import { DELIVERY_BUFFER, droppedDeliveries } from "../dropped.js"
 import { defaultBackoff, supervise, type BackoffOptions } from "../supervise.js"
 import { quietObserver, serverName, TransportError, type Delivery, type NatsEndpoint, type SessionObserver } from "../transport.js"
 import { channelOf, describe, natsError, open, subjectOf } from "./connect.js"
 import { ensureConsumer, ensureStream } from "./jetstream.js"
 
-/** Core deliveries waiting for the pipeline; beyond this they are dropped and counted (as fanout). */
-const DELIVERY_BUFFER = 10_000
 
 /**
  * JetStream messages handed to the pipeline and not yet settled, by stream
