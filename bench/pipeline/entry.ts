@@ -4,7 +4,7 @@
  */
 import * as Either from "effect/Either"
 import { decodeConfig } from "../../src/config/index.js"
-import { decide, planServer } from "../../src/daemon/pipeline.js"
+import { decide, planServer, recordExecuted } from "../../src/decide/pipeline.js"
 import { parseFrame } from "../../src/protocol/frame.js"
 import { initialSplitter, splitChunk } from "../../src/protocol/lineSplitter.js"
 import { makeSeenTable, type SeenTable } from "../../src/trust/index.js"
@@ -66,7 +66,10 @@ const runPipeline = (chunks: ReadonlyArray<Buffer>, seen: SeenTable): number => 
       const frame = parseFrame(event.line)
       if (frame._tag !== "Delivery") continue
       const decision = decide(plan, { server: "127.0.0.1:1986", channel: frame.channel, message: frame.message }, { nowMs, seen })
-      if (decision._tag === "Execute") executed++
+      if (decision._tag !== "Execute") continue
+      // As the daemon does once the action is queued.
+      if (decision.record !== undefined) recordExecuted(seen, decision.record, nowMs)
+      executed++
     }
   }
   return executed

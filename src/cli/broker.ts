@@ -5,7 +5,7 @@
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
-import { onSignal } from "../daemon/signal.js"
+import { onSignal } from "../platform/signal.js"
 import * as Logging from "../log/logger.js"
 import { runtimeError } from "./exit.js"
 

@@ -10,7 +10,8 @@ import * as Option from "effect/Option"
 import * as Either from "effect/Either"
 import { randomBytes } from "node:crypto"
 import type { ChannelConfig } from "../config/model.js"
-import { decide, planServer } from "../daemon/pipeline.js"
+import { decide, planServer } from "../decide/pipeline.js"
+import { rejectionLine } from "../decide/rejection.js"
 import { parseMessage } from "../message/index.js"
 import { serverName } from "../transport/transport.js"
 import { appendEnvelope, appendSignature, makeSeenTable, newEnvelope } from "../trust/index.js"
@@ -58,21 +59,10 @@ export const checkCommand = Command.make(
         seen: makeSeenTable(1)
       })
       const where = `${serverName(server)} ${delivery.channel}`
-      switch (decision._tag) {
-        case "Execute":
-          executing++
-          yield* Console.log(`${where}: would run ${JSON.stringify(decision.argv)}`)
-          break
-        case "Reject":
-          yield* Console.log(`${where}: rejected at ${decision.stage}: ${decision.reason}`)
-          break
-        case "Skip":
-          yield* Console.log(`${where}: skipped at ${decision.stage}: ${decision.reason}`)
-          break
-        case "Ignore":
-          yield* Console.log(`${where}: ignored: ${decision.reason}`)
-          break
-      }
+      if (decision._tag === "Execute") {
+        executing++
+        yield* Console.log(`${where}: would run ${JSON.stringify(decision.argv)}`)
+      } else yield* Console.log(`${where}: ${rejectionLine(decision.rejection)}`)
     }
     if (targeted === 0) return yield* Effect.fail(usageError(`no server in ${config.source} has a channel named "${delivery.channel}"`))
     // Exit 1 when nothing would run, so scripts can test a message.

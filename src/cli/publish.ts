@@ -14,9 +14,10 @@ import { hostname } from "node:os"
 import * as nodePath from "node:path"
 import { readSecret } from "../config/guard.js"
 import { Defaults } from "../config/model.js"
+import { describeValueProblem } from "../decide/rejection.js"
 import { parseMessage, type Message } from "../message/index.js"
 import { isReservedChannel, validateChannelName, validateMessageText } from "../protocol/names.js"
-import { endpointOf } from "../daemon/endpoint.js"
+import { endpointOf } from "../transport/endpoint.js"
 import * as Transports from "../transport/layer.js"
 import { serverName, Transport, type Endpoint } from "../transport/transport.js"
 import {
@@ -83,7 +84,7 @@ const checkTypes = (parsed: Message, targets: ReadonlyArray<Target>) =>
     const bad = parsed.kind === "plain" ? checkBody(parsed.body) : checkFields(parsed.fields, target.types) ?? checkBody(parsed.body)
     return bad === undefined
       ? Effect.void
-      : Effect.fail(usageError(`invalid message: ${bad.key}=${JSON.stringify(bad.value)} ${bad.problem} (a daemon would reject it)`))
+      : Effect.fail(usageError(`invalid message: ${bad.key}=${JSON.stringify(bad.value)} ${describeValueProblem(bad.problem)} (a daemon would reject it)`))
   }, { discard: true })
 
 /** The line for one target: a plain message as given; pairs with the envelope, then the signature. */

@@ -5,6 +5,7 @@
 import * as Option from "effect/Option"
 import type * as ParseResult from "effect/ParseResult"
 import * as AST from "effect/SchemaAST"
+import { quote } from "../text/untrusted.js"
 import type { IssuePath, PathIssue } from "./path.js"
 import { ExpectedId, KeysShownId } from "./schema.js"
 
@@ -15,7 +16,7 @@ export const friendlyIssues = (issue: ParseResult.ParseIssue): ReadonlyArray<Pat
 export const describeValue = (value: unknown): string => {
   if (value === undefined) return "nothing"
   if (value === null) return "nothing (null)"
-  if (typeof value === "string") return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)
+  if (typeof value === "string") return quote(value, 60)
   if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return String(value)
   if (Array.isArray(value)) return value.length === 0 ? "an empty list" : "a list"
   if (typeof value === "object") return "a mapping"

@@ -16,7 +16,7 @@ import { controlSocketBeside, serveControl } from "./controlSocket.js"
 import { startDaemon, type DaemonHandle, type ReloadOutcome } from "./daemon.js"
 import { holdPidFile } from "./pidfile.js"
 import { ioFriendlyScheduler } from "./scheduler.js"
-import { onSignal } from "./signal.js"
+import { onSignal } from "../platform/signal.js"
 
 /** What a reload answers on the control socket. */
 export type ReloadAnswer = ({ readonly ok: true } & ReloadOutcome) | { readonly ok: false; readonly error: string }

@@ -71,21 +71,3 @@ export const checkFilters = (
   }
   return PASS
 }
-
-/** Longest stretch of a message value quoted into a log line. */
-const QUOTE_LIMIT = 120
-
-/** Quotes an untrusted value for a log line: JSON escaping, bounded length. */
-const quote = (text: string): string =>
-  JSON.stringify(text.length > QUOTE_LIMIT ? `${text.slice(0, QUOTE_LIMIT)}…` : text)
-
-/**
- * The log text of a verdict, read after "rejected at filter: ", e.g.
- * `jail="ssh" is not one of [sshd] (server filter)`.
- */
-export const describeVerdict = (v: FilterVerdict): string => {
-  if (v._tag === "Pass") return "passed the filters"
-  const scope = ` (${v.scope} filter)`
-  if (v.value === undefined) return `key ${quote(v.key)} is missing${scope}`
-  return `${v.key}=${quote(v.value)} is not one of [${v.values.join(", ")}]${scope}`
-}

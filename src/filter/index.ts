@@ -2,5 +2,5 @@
  * Filter evaluation (SPEC §3): which messages a server and a channel accept.
  * Pure: works on the parsed message's fields only.
  */
-export { checkFilters, describeVerdict, evaluateFilter } from "./filter.js"
+export { checkFilters, evaluateFilter } from "./filter.js"
 export type { Filter, FilterEntry, FilterResult, FilterScope, FilterVerdict } from "./filter.js"

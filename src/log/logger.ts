@@ -11,6 +11,7 @@ import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import { openSink, type LogSink, type LogSinkError } from "./sink.js"
+import { escapeForbidden } from "../text/untrusted.js"
 
 /** The seed's `log_level` table: 0 errors, 1 warnings, 2 info, 3 debug. */
 export type SeedLogLevel = 0 | 1 | 2 | 3
@@ -35,13 +36,7 @@ const LEADING = ["component", "server", "channel"] as const
 // Unicode line separators and the bidirectional formatting characters, so a
 // message can never forge a second log line, a terminal escape sequence, or
 // text that reads differently from what it is.
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
-const escapeControl = (text: string): string =>
-  text.replace(CONTROL, (c) => {
-    const code = c.charCodeAt(0)
-    return code > 0xff ? `\\u${code.toString(16).padStart(4, "0")}` : `\\x${code.toString(16).padStart(2, "0")}`
-  })
+// (`text/untrusted.ts` holds the rule, shared with the values a message may carry.)
 
 const show = (value: unknown): string => {
   if (typeof value === "string") return value
@@ -73,7 +68,7 @@ export const formatLine = (options: Logger.Logger.Options<unknown>): string => {
     parts.push(`${key}=${typeof value === "string" ? quoteIfNeeded(value) : show(value)}`)
   }
   if (!Cause.isEmpty(options.cause)) parts.push(`cause=${JSON.stringify(Cause.pretty(options.cause))}`)
-  return escapeControl(parts.join(" "))
+  return escapeForbidden(parts.join(" "))
 }
 
 export const makeLogger = (sink: LogSink): Logger.Logger<unknown, void> =>

@@ -3,6 +3,7 @@
  * split into fields and envelope, and the error a malformed message is rejected with.
  */
 import * as Data from "effect/Data"
+import { quote } from "../text/untrusted.js"
 
 /** Keys of the trust envelope appended by `f2bc publish` (SPEC §6). */
 export const ENVELOPE_KEYS: ReadonlySet<string> = new Set(["_id", "_ts", "_origin", "_sig"])
@@ -32,13 +33,6 @@ export type MessageErrorReason =
   | "BadKey"
   | "DuplicateKey"
   | "ReservedKey"
-
-/** Longest stretch of network input quoted into an error message (log lines stay bounded). */
-const QUOTE_LIMIT = 120
-
-/** Quotes untrusted text for a log line: JSON escaping (no raw control characters), bounded length. */
-const quote = (text: string): string =>
-  JSON.stringify(text.length > QUOTE_LIMIT ? `${text.slice(0, QUOTE_LIMIT)}…` : text)
 
 const illegalCharacterAt = (text: string): string => {
   for (let i = 0; i < text.length; i++) {

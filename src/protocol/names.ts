@@ -4,6 +4,7 @@
  */
 import * as Data from "effect/Data"
 import * as Either from "effect/Either"
+import { quote } from "../text/untrusted.js"
 
 /** Channels the server itself uses: every client is subscribed to `all`; `debug` carries server notices. */
 export const RESERVED_CHANNELS: ReadonlySet<string> = new Set(["all", "debug"])
@@ -74,8 +75,4 @@ export const validateMessageText = (text: string): Either.Either<string, Protoco
 }
 
 // Error messages end up in logs: escape control characters and keep them short.
-const quoteForHumans = (value: string): string => {
-  const limit = 80
-  const shown = value.length > limit ? `${value.slice(0, limit)}…` : value
-  return JSON.stringify(shown)
-}
+const quoteForHumans = (value: string): string => quote(value, 80)

@@ -15,9 +15,13 @@ export interface Envelope {
   readonly sig: string | undefined
 }
 
-export interface EnvelopeProblem {
-  readonly key: string
-  readonly problem: string
+export type EnvelopeKey = "_id" | "_ts" | "_origin" | "_sig"
+
+/** The `envelope` stage's rejection: a malformed envelope value, or on a signed channel a missing `_id` or `_ts`. */
+export interface EnvelopeRejection {
+  readonly _tag: "Envelope"
+  readonly reason: "Malformed" | "Missing"
+  readonly key: EnvelopeKey
 }
 
 const ID = /^[0-9a-f]{32}$/
@@ -29,18 +33,13 @@ const SIG = /^[A-Za-z0-9_-]{43}$/
 /** `node_name` and `_origin` syntax: letters, digits, "_", ".", "-", not starting with "-", at most 255. */
 export const isNodeName = (text: string): boolean => ORIGIN.test(text)
 
-const problems: ReadonlyArray<readonly [string, RegExp, string]> = [
-  ["_id", ID, "32 lowercase hex digits"],
-  ["_ts", TS, "unix seconds (digits)"],
-  ["_origin", ORIGIN, `a node name of letters, digits, "_", "." or "-"`],
-  ["_sig", SIG, "43 base64url characters (HMAC-SHA256)"]
-]
+const formats: ReadonlyArray<readonly [EnvelopeKey, RegExp]> = [["_id", ID], ["_ts", TS], ["_origin", ORIGIN], ["_sig", SIG]]
 
 /** Reads the envelope pairs of a parsed message, refusing any that is malformed. */
-export const readEnvelope = (pairs: ReadonlyMap<string, string>): Either.Either<Envelope, EnvelopeProblem> => {
-  for (const [key, pattern, expected] of problems) {
+export const readEnvelope = (pairs: ReadonlyMap<string, string>): Either.Either<Envelope, EnvelopeRejection> => {
+  for (const [key, pattern] of formats) {
     const value = pairs.get(key)
-    if (value !== undefined && !pattern.test(value)) return Either.left({ key, problem: `${key} must be ${expected}` })
+    if (value !== undefined && !pattern.test(value)) return Either.left({ _tag: "Envelope", reason: "Malformed", key })
   }
   const ts = pairs.get("_ts")
   return Either.right({

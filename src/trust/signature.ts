@@ -19,18 +19,14 @@ export const signature = (secret: Uint8Array, channel: string, unsignedText: str
 export const appendSignature = (secret: Uint8Array, channel: string, unsignedText: string): string =>
   `${unsignedText}${SIG_SEPARATOR}${signature(secret, channel, unsignedText)}`
 
-export type SignatureProblem = "Missing" | "NotLast" | "Mismatch"
-
-export const describeSignatureProblem = (problem: SignatureProblem): string => {
-  switch (problem) {
-    case "Missing":
-      return "_sig is missing (this channel has a secret: only signed messages are accepted)"
-    case "NotLast":
-      return `_sig must be the last pair, written as "${SIG_SEPARATOR}<signature>" at the very end`
-    case "Mismatch":
-      return "_sig does not match (wrong secret, or the message was changed)"
-  }
+/** The `signature` stage's rejection (its key is always `_sig`). */
+export interface SignatureRejection {
+  readonly _tag: "Signature"
+  readonly reason: "Missing" | "NotLast" | "Mismatch"
 }
+
+const refused = (reason: SignatureRejection["reason"]): Either.Either<void, SignatureRejection> =>
+  Either.left({ _tag: "Signature", reason })
 
 /**
  * Checks the signature of `text` as received on `channel` against every
@@ -44,13 +40,13 @@ export const verifySignature = (
   text: string,
   hasSig: boolean,
   lastPair: readonly [string, string] | undefined
-): Either.Either<void, SignatureProblem> => {
-  if (!hasSig) return Either.left("Missing")
+): Either.Either<void, SignatureRejection> => {
+  if (!hasSig) return refused("Missing")
   const at = text.lastIndexOf(SIG_SEPARATOR)
-  if (at === -1 || lastPair === undefined || lastPair[0] !== "_sig") return Either.left("NotLast")
+  if (at === -1 || lastPair === undefined || lastPair[0] !== "_sig") return refused("NotLast")
   const written = text.slice(at + SIG_SEPARATOR.length)
   // Nothing may follow the signature, not even blanks or an empty part.
-  if (written !== lastPair[1]) return Either.left("NotLast")
+  if (written !== lastPair[1]) return refused("NotLast")
   const given = Buffer.from(written, "utf8")
   const unsigned = text.slice(0, at)
   let matched = false
@@ -59,5 +55,5 @@ export const verifySignature = (
     // Lengths are public (a signature is always 43 characters); contents are compared in constant time.
     if (expected.length === given.length && timingSafeEqual(expected, given)) matched = true
   }
-  return matched ? Either.right(undefined) : Either.left("Mismatch")
+  return matched ? Either.right(undefined) : refused("Mismatch")
 }

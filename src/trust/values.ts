@@ -4,6 +4,7 @@
  */
 import * as Either from "effect/Either"
 import { isIP } from "node:net"
+import { firstForbidden, type ForbiddenCharacter } from "../text/untrusted.js"
 import { parseRange } from "./address.js"
 
 export type ValueType =
@@ -25,13 +26,6 @@ const INT = /^-?(0|[1-9][0-9]{0,17})$/
 const REGEX_SPEC = /^\/(.*)\/([isu]*)$/s
 /** A /regex/ with flags outside i, s, u. */
 const ANY_FLAGS = /^\/.+\/([A-Za-z]+)$/s
-
-/**
- * Control characters (C0, DEL, C1), the Unicode line separators and the
- * bidirectional formatting characters that can make text read differently than it runs.
- */
-// eslint-disable-next-line no-control-regex
-const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/
 
 /** `ip`, `cidr`, `int`, `name`, `text` or `/regex/flags` (flags among i, s, u): a type, or why not. */
 export const parseValueType = (spec: string): Either.Either<ValueType, string> => {
@@ -78,20 +72,6 @@ export const describeValueType = (type: ValueType): string => {
   }
 }
 
-const forbiddenKind = (code: number): string =>
-  code < 0x20 || (code >= 0x7f && code <= 0x9f)
-    ? "a control character"
-    : code === 0x2028 || code === 0x2029
-    ? "a line separator"
-    : "a bidi formatting character"
-
-const forbiddenAt = (value: string): string | undefined => {
-  const match = FORBIDDEN.exec(value)
-  if (match === null) return undefined
-  const code = match[0].charCodeAt(0)
-  return `contains ${forbiddenKind(code)} U+${code.toString(16).toUpperCase().padStart(4, "0")} at position ${match.index}`
-}
-
 const matchesType = (type: ValueType, value: string): boolean => {
   switch (type._tag) {
     case "ip":
@@ -110,22 +90,34 @@ const matchesType = (type: ValueType, value: string): boolean => {
   }
 }
 
+/** Why a value is refused, as data (`decide/rejection.ts` phrases it). */
+export type ValueProblem =
+  /** A control, line-separator or bidi character (`text/untrusted.ts`): the first one. */
+  | { readonly reason: "Forbidden"; readonly character: ForbiddenCharacter }
+  /** A leading "-": it could pass as an option. */
+  | { readonly reason: "LeadingDash" }
+  | { readonly reason: "NotOfType"; readonly type: ValueType }
+
 /**
  * Why `value` is not acceptable as `type`, or undefined when it is. Every
  * type refuses control characters; every type but `int` refuses a leading "-".
  */
-export const valueProblem = (type: ValueType, value: string): string | undefined => {
-  const forbidden = forbiddenAt(value)
-  if (forbidden !== undefined) return forbidden
-  if (value.startsWith("-") && type._tag !== "int") return `starts with "-" (it could pass as an option)`
-  return matchesType(type, value) ? undefined : `is not ${describeValueType(type)}`
+export const valueProblem = (type: ValueType, value: string): ValueProblem | undefined => {
+  const character = firstForbidden(value)
+  if (character !== undefined) return { reason: "Forbidden", character }
+  if (value.startsWith("-") && type._tag !== "int") return { reason: "LeadingDash" }
+  return matchesType(type, value) ? undefined : { reason: "NotOfType", type }
 }
 
+/** A value its type refuses: the `types` stage's rejection. */
 export interface ValueRejection {
-  /** The offending key; `_msg` for the text of a plain message. */
+  readonly _tag: "Types"
+  /** The offending key; `_msg` for the text of a message. */
   readonly key: string
   readonly value: string
-  readonly problem: string
+  readonly problem: ValueProblem
+  /** `true` when the value is the text of a key=value message (`%_msg%`), not one of its values. */
+  readonly wholeText: boolean
 }
 
 const TEXT: ValueType = { _tag: "text" }
@@ -137,13 +129,16 @@ export const checkFields = (
 ): ValueRejection | undefined => {
   for (const [key, value] of fields) {
     const problem = valueProblem(types.get(key) ?? TEXT, value)
-    if (problem !== undefined) return { key, value, problem }
+    if (problem !== undefined) return { _tag: "Types", key, value, problem, wholeText: false }
   }
   return undefined
 }
 
-/** The universal checks on a whole message body (`%_msg%`), which may reach an argv word. */
-export const checkBody = (body: string): ValueRejection | undefined => {
+/**
+ * The universal checks on a whole message body (`%_msg%`), which may reach an
+ * argv word; `wholeText` when the body is that of a key=value message.
+ */
+export const checkBody = (body: string, wholeText = false): ValueRejection | undefined => {
   const problem = valueProblem(TEXT, body)
-  return problem === undefined ? undefined : { key: "_msg", value: body, problem }
+  return problem === undefined ? undefined : { _tag: "Types", key: "_msg", value: body, problem, wholeText }
 }

@@ -17,7 +17,7 @@ import { startDaemon } from "../../src/daemon/daemon.js"
 import * as Executor from "../../src/exec/executor.js"
 import { Transport, TransportError, type Delivery } from "../../src/transport/transport.js"
 import { tempDir, waitUntil } from "../support/harness.js"
-import { decoded } from "./plans.js"
+import { decoded } from "../decide/plans.js"
 
 /** A transport whose one server delivers what the test offers. */
 const scripted = (queue: Queue.Queue<Delivery>) =>

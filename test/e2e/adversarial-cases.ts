@@ -3,7 +3,7 @@
  * payload × placement × channel, each with the outcome the daemon must reach.
  */
 import { createHmac } from "node:crypto"
-import type { Stage as PipelineStage } from "../../src/daemon/pipeline.js"
+import type { Stage as PipelineStage } from "../../src/decide/pipeline.js"
 
 /** The channels of the daemon under test (see the config in adversarial.test.ts). */
 export type Channel = "Plain" | "Shell" | "Text" | "Signed" | "Filtered"

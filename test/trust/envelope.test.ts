@@ -12,18 +12,20 @@ import {
   nodeNameOf,
   readEnvelope,
   type Envelope,
-  type EnvelopeProblem
+  type EnvelopeRejection
 } from "../../src/trust/index.js"
+import { renderRejection } from "../../src/decide/rejection.js"
 
 const ID = "0123456789abcdef0123456789abcdef"
 const SIG = "A".repeat(42) + "_"
 
-const envelopeOf = (pairs: Record<string, string>): Either.Either<Envelope, EnvelopeProblem> =>
+const envelopeOf = (pairs: Record<string, string>): Either.Either<Envelope, EnvelopeRejection> =>
   readEnvelope(new Map(Object.entries(pairs)))
 
-const problemOf = (pairs: Record<string, string>): EnvelopeProblem =>
+/** The refused key and the reason as the log renders it. */
+const problemOf = (pairs: Record<string, string>): { readonly key: string; readonly problem: string } =>
   Either.match(envelopeOf(pairs), {
-    onLeft: (problem) => problem,
+    onLeft: (rejection) => ({ key: rejection.key, problem: renderRejection(rejection) }),
     onRight: () => {
       throw new Error(`expected ${JSON.stringify(pairs)} to be refused`)
     }

@@ -6,11 +6,11 @@
 import { FastCheck as fc } from "effect"
 import * as Either from "effect/Either"
 import { describe, expect, it } from "vitest"
-import { decide, type Decision, type ServerPlan } from "../../src/daemon/pipeline.js"
+import type { ServerPlan } from "../../src/decide/pipeline.js"
 import { parseMessage, printPairs } from "../../src/message/index.js"
 import { parseFrame } from "../../src/protocol/index.js"
 import { appendEnvelope, appendSignature, makeSeenTable, verifySignature } from "../../src/trust/index.js"
-import { decoded, envelopeOf, NOW_MS, planOf, SECRET, signedText, withSecrets } from "../daemon/plans.js"
+import { decideRecording as decide, decoded, envelopeOf, NOW_MS, planOf, SECRET, signedText, withSecrets, type Described as Decision } from "../decide/plans.js"
 import { fieldKey, value } from "../message/arbitraries.js"
 
 const NUM_RUNS = 300
@@ -26,7 +26,10 @@ const idHex = fc.uint8Array({ minLength: 16, maxLength: 16 }).map((bytes) => Buf
 
 const verifyText = (keys: ReadonlyArray<Uint8Array>, channel: string, text: string) => {
   const message = Either.getOrThrow(parseMessage(text))
-  return verifySignature(keys, channel, text, message.envelope.has("_sig"), message.pairs[message.pairs.length - 1])
+  return Either.mapLeft(
+    verifySignature(keys, channel, text, message.envelope.has("_sig"), message.pairs[message.pairs.length - 1]),
+    (rejection) => rejection.reason
+  )
 }
 
 describe("SPEC §6 signatures (properties)", () => {

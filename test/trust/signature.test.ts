@@ -8,22 +8,29 @@ import { describe, expect, it } from "vitest"
 import { parseMessage } from "../../src/message/index.js"
 import {
   appendSignature,
-  describeSignatureProblem,
   SIG_SEPARATOR,
   signature,
   signedBytes,
   verifySignature,
-  type SignatureProblem
+  type SignatureRejection
 } from "../../src/trust/index.js"
-import { OLD_SECRET, SECRET, WRONG_SECRET } from "../daemon/plans.js"
+import { renderRejection } from "../../src/decide/rejection.js"
+import { OLD_SECRET, SECRET, WRONG_SECRET } from "../decide/plans.js"
 
 const CHANNEL = "Fail2ban"
 const UNSIGNED = "jail=sshd, action=banip, ip=192.0.2.7, _id=0123456789abcdef0123456789abcdef, _ts=1795605900, _origin=web-1"
 
 /** Verifies a text as the pipeline does: the parsed message tells whether _sig is there and what the last pair is. */
+type SignatureProblem = SignatureRejection["reason"]
+
+const describeSignatureProblem = (reason: SignatureProblem): string => renderRejection({ _tag: "Signature", reason })
+
 const verify = (secrets: ReadonlyArray<Uint8Array>, text: string, channel = CHANNEL): Either.Either<void, SignatureProblem> => {
   const message = Either.getOrThrow(parseMessage(text))
-  return verifySignature(secrets, channel, text, message.envelope.has("_sig"), message.pairs[message.pairs.length - 1])
+  return Either.mapLeft(
+    verifySignature(secrets, channel, text, message.envelope.has("_sig"), message.pairs[message.pairs.length - 1]),
+    (rejection) => rejection.reason
+  )
 }
 
 describe("SPEC §6 signatures: what is signed", () => {

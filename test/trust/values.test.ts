@@ -12,9 +12,21 @@ import {
   NAME_MAX,
   parseValueType,
   valueProblem,
+  type ValueRejection,
   type ValueType
 } from "../../src/trust/index.js"
+import { describeValueProblem } from "../../src/decide/rejection.js"
 import { forbiddenKind } from "./forbidden.js"
+
+/** A refusal as `{ key, value, problem }` with the problem as the log phrases it. */
+const shown = (rejection: ValueRejection | undefined) =>
+  rejection === undefined ? undefined : { key: rejection.key, value: rejection.value, problem: describeValueProblem(rejection.problem) }
+
+/** Why a value is refused, as the log phrases it (undefined when it is accepted). */
+const problemText = (type: ValueType, value: string): string | undefined => {
+  const problem = valueProblem(type, value)
+  return problem === undefined ? undefined : describeValueProblem(problem)
+}
 
 const typeOf = (spec: string): ValueType =>
   Either.getOrElse(parseValueType(spec), (message) => {
@@ -31,12 +43,12 @@ const typeError = (spec: string): string =>
 
 const accepts = (spec: string, values: ReadonlyArray<string>): void => {
   const type = typeOf(spec)
-  for (const value of values) expect([value, valueProblem(type, value)]).toEqual([value, undefined])
+  for (const value of values) expect([value, problemText(type, value)]).toEqual([value, undefined])
 }
 
 const refuses = (spec: string, values: ReadonlyArray<string>, problem: string): void => {
   const type = typeOf(spec)
-  for (const value of values) expect([value, valueProblem(type, value)]).toEqual([value, problem])
+  for (const value of values) expect([value, problemText(type, value)]).toEqual([value, problem])
 }
 
 describe("SPEC §6 typed values: ip (the default type of the key ip)", () => {
@@ -197,13 +209,13 @@ describe("SPEC §6 universal rules: control characters and bidi formatting, for 
     for (const spec of ["ip", "cidr", "int", "name", "text", "/[\\s\\S]*/s"]) {
       for (const c of forbidden) {
         const code = c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")
-        expect(valueProblem(typeOf(spec), `ab${c}`)).toBe(`contains ${forbiddenKind(c.charCodeAt(0))} U+${code} at position 2`)
+        expect(problemText(typeOf(spec), `ab${c}`)).toBe(`contains ${forbiddenKind(c.charCodeAt(0))} U+${code} at position 2`)
       }
     }
   })
 
   it("reports a control character before a leading - (the more serious problem)", () => {
-    expect(valueProblem(typeOf("text"), "-\u001b[2J")).toBe("contains a control character U+001B at position 1")
+    expect(problemText(typeOf("text"), "-\u001b[2J")).toBe("contains a control character U+001B at position 1")
   })
 
   it("accepts the characters just outside the forbidden ranges", () => {
@@ -215,16 +227,16 @@ describe("checkFields and checkBody", () => {
   const types = new Map<string, ValueType>([["ip", { _tag: "ip" }], ["port", { _tag: "int" }]])
 
   it("passes fields that all fit their types; keys without a type are text", () => {
-    expect(checkFields(new Map([["ip", "192.0.2.7"], ["port", "-1"], ["jail", "$(id)"]]), types)).toBeUndefined()
+    expect(shown(checkFields(new Map([["ip", "192.0.2.7"], ["port", "-1"], ["jail", "$(id)"]]), types))).toBeUndefined()
   })
 
   it("names the first offending field in message order, with its value and problem", () => {
     const fields = new Map([["jail", "sshd"], ["port", "x"], ["ip", "nope"]])
-    expect(checkFields(fields, types)).toEqual({ key: "port", value: "x", problem: "is not an integer" })
+    expect(shown(checkFields(fields, types))).toEqual({ key: "port", value: "x", problem: "is not an integer" })
   })
 
   it("applies the leading - rule to untyped keys", () => {
-    expect(checkFields(new Map([["jail", "--help"]]), types)).toEqual({
+    expect(shown(checkFields(new Map([["jail", "--help"]]), types))).toEqual({
       key: "jail",
       value: "--help",
       problem: `starts with "-" (it could pass as an option)`
@@ -232,8 +244,8 @@ describe("checkFields and checkBody", () => {
   })
 
   it("checkBody applies the universal rules to the whole text under the key _msg", () => {
-    expect(checkBody("banned 192.0.2.7")).toBeUndefined()
-    expect(checkBody("-rf")).toEqual({ key: "_msg", value: "-rf", problem: `starts with "-" (it could pass as an option)` })
-    expect(checkBody("a\u202eb")).toEqual({ key: "_msg", value: "a\u202eb", problem: "contains a bidi formatting character U+202E at position 1" })
+    expect(shown(checkBody("banned 192.0.2.7"))).toBeUndefined()
+    expect(shown(checkBody("-rf"))).toEqual({ key: "_msg", value: "-rf", problem: `starts with "-" (it could pass as an option)` })
+    expect(shown(checkBody("a\u202eb"))).toEqual({ key: "_msg", value: "a\u202eb", problem: "contains a bidi formatting character U+202E at position 1" })
   })
 })

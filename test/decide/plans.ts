@@ -4,7 +4,8 @@
  */
 import * as Either from "effect/Either"
 import { decodeConfig, type Config } from "../../src/config/index.js"
-import { decide, planServer, type Decision, type ServerPlan } from "../../src/daemon/pipeline.js"
+import { decide, planServer, recordExecuted, type DecideState, type Execute, type ServerPlan } from "../../src/decide/pipeline.js"
+import { keyOf, outcomeOf, renderRejection, stageOf, type Rejection } from "../../src/decide/rejection.js"
 import type { Delivery } from "../../src/transport/transport.js"
 import { appendEnvelope, appendSignature, makeSeenTable, type NewEnvelope, type SeenTable } from "../../src/trust/index.js"
 
@@ -46,6 +47,42 @@ export const envelopeOf = (overrides: Partial<NewEnvelope> = {}): NewEnvelope =>
 export const signedText = (channel: string, text: string, envelope: NewEnvelope, secret: Uint8Array): string =>
   appendSignature(secret, channel, appendEnvelope(text, envelope))
 
+/**
+ * A decision as the log tells it: an Execute (with the live ids its recording
+ * evicted), or `Ignore`/`Skip`/`Reject` with the stage, the rendered reason and the key.
+ */
+export type Described =
+  | (Execute & { readonly evicted: number })
+  | { readonly _tag: "Ignore"; readonly reason: string }
+  | { readonly _tag: "Skip"; readonly stage: string; readonly reason: string }
+  | { readonly _tag: "Reject"; readonly stage: string; readonly reason: string; readonly key?: string }
+
+export const describeRejection = (rejection: Rejection): Exclude<Described, Execute> => {
+  const reason = renderRejection(rejection)
+  const stage = stageOf(rejection)
+  switch (outcomeOf(rejection)) {
+    case "ignored":
+      return { _tag: "Ignore", reason }
+    case "skipped":
+      return { _tag: "Skip", stage, reason }
+    case "rejected": {
+      const key = keyOf(rejection)
+      return key === undefined ? { _tag: "Reject", stage, reason } : { _tag: "Reject", stage, reason, key }
+    }
+  }
+}
+
+/**
+ * `decide`, then what the daemon does once an Execute is queued: its id is
+ * recorded in `seen` (so the next call sees a duplicate).
+ */
+export const decideRecording = (plan: ServerPlan, delivery: Delivery, state: { readonly nowMs: number; readonly seen: SeenTable }): Described => {
+  const decision = decide(plan, delivery, state satisfies DecideState)
+  if (decision._tag !== "Execute") return describeRejection(decision.rejection)
+  const evicted = decision.record === undefined ? 0 : recordExecuted(state.seen, decision.record, state.nowMs)
+  return { ...decision, evicted }
+}
+
 /** One decision with a fresh table of executed ids, at `nowMs`. */
-export const decideOnce = (plan: ServerPlan, delivery: Delivery, nowMs = NOW_MS, seen: SeenTable = makeSeenTable(1000)): Decision =>
-  decide(plan, delivery, { nowMs, seen })
+export const decideOnce = (plan: ServerPlan, delivery: Delivery, nowMs = NOW_MS, seen: SeenTable = makeSeenTable(1000)): Described =>
+  decideRecording(plan, delivery, { nowMs, seen })

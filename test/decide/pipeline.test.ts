@@ -3,10 +3,12 @@
  * duplicate → origin → types → ignoreip → filter → render, each with its own reason, and executes the rest once.
  */
 import { describe, expect, it } from "vitest"
-import { decide, type Decision } from "../../src/daemon/pipeline.js"
-import { appendSignature, describeSignatureProblem, makeSeenTable } from "../../src/trust/index.js"
+import { renderRejection } from "../../src/decide/rejection.js"
+import { appendSignature, makeSeenTable } from "../../src/trust/index.js"
 import {
   decideOnce,
+  decideRecording as decide,
+  type Described as Decision,
   decoded,
   deliveryOf,
   envelopeOf,
@@ -68,6 +70,8 @@ const ARGV = ["fail2ban-client", "set", "sshd", "banip", "192.0.2.7"]
 const signed = (text = BAN, envelope = {}, secret = SECRET): string => signedText("Signed", text, envelopeOf(envelope), secret)
 
 const on = (channel: string, message: string) => deliveryOf(channel, message)
+
+const describeSignatureProblem = (reason: "Missing" | "NotLast" | "Mismatch"): string => renderRejection({ _tag: "Signature", reason })
 
 const expectExecute = (decision: Decision, argv: ReadonlyArray<string> = ARGV): void => {
   expect(decision._tag === "Execute" ? { tag: decision._tag, argv: decision.argv } : decision).toEqual({ tag: "Execute", argv })

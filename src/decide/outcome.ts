@@ -1,0 +1,59 @@
+/**
+ * How a decision is counted and logged: its outcome and stage (the labels of
+ * `f2bc_messages_total` and of `daemon status`), and its log line and level.
+ */
+import * as LogLevel from "effect/LogLevel"
+import type { LogLine } from "../log/batch.js"
+import type { Delivery } from "../transport/transport.js"
+import type { Decision } from "./decision.js"
+import { keyOf, outcomeOf as outcomeOfRejection, rejectionLine, stageOf, type Rejection } from "./rejection.js"
+
+export interface Outcome {
+  readonly outcome: "executed" | "ignored" | "skipped" | "rejected"
+  readonly stage: string
+  /** As `daemon status` shows it: `executed`, `ignored`, `rejected at filter`. */
+  readonly label: string
+}
+
+const EXECUTED: Outcome = { outcome: "executed", stage: "execute", label: "executed" }
+const IGNORED: Outcome = { outcome: "ignored", stage: "channel", label: "ignored" }
+
+export const outcomeOf = (decision: Decision): Outcome => {
+  if (decision._tag === "Execute") return EXECUTED
+  const outcome = outcomeOfRejection(decision.rejection)
+  if (outcome === "ignored") return IGNORED
+  const stage = stageOf(decision.rejection)
+  return { outcome, stage, label: `${outcome} at ${stage}` }
+}
+
+/** The level a rejection is logged at. */
+export const rejectionLevel = (rejection: Rejection): LogLevel.LogLevel => {
+  switch (outcomeOfRejection(rejection)) {
+    case "ignored":
+      return LogLevel.Debug
+    case "skipped":
+      return LogLevel.Info
+    case "rejected":
+      // An expected policy outcome is info; anything that looks like an attack or a broken publisher is a warning.
+      return rejection._tag === "Filter" || rejection._tag === "Ignoreip" ? LogLevel.Info : LogLevel.Warning
+  }
+}
+
+/** The level a decision is logged at, so a chunk can skip what the level filters out. */
+export const decisionLevel = (decision: Decision): LogLevel.LogLevel =>
+  decision._tag === "Execute" ? LogLevel.Debug : rejectionLevel(decision.rejection)
+
+/** The log line of a decision, annotated with its channel (and the message, and the key a stage blames). */
+export const decisionLine = (decision: Decision, delivery: Delivery): LogLine => {
+  const level = decisionLevel(decision)
+  if (decision._tag === "Execute") return { level, message: "accepted", annotations: { channel: delivery.channel, message: delivery.message } }
+  const { rejection } = decision
+  const message = rejectionLine(rejection)
+  if (rejection._tag === "Channel") return { level, message, annotations: { channel: delivery.channel } }
+  const key = keyOf(rejection)
+  return {
+    level,
+    message,
+    annotations: key === undefined ? { channel: delivery.channel, message: delivery.message } : { channel: delivery.channel, message: delivery.message, key }
+  }
+}
