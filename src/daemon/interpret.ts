@@ -20,11 +20,10 @@ export interface Interpreter {
 
 type Submit = Extract<Step, { _tag: "Submit" }>
 
-export const makeInterpreter = (executor: ExecutorService, dedupe: Dedupe, queueLimit: number): Interpreter => {
+/** What follows a submit the executor did not queue: the message goes back (JetStream) or is dropped, and is logged. */
+const makeNotQueued = (queueLimit: number) => {
   let dropped = 0
-
-  /** What follows a submit the executor did not queue. */
-  const notQueued = (step: Submit, result: Exclude<SubmitResult, "Queued">): Effect.Effect<void> => {
+  return (step: Submit, result: Exclude<SubmitResult, "Queued">): Effect.Effect<void> => {
     const settle = step.delivery.settle
     const annotate = Effect.annotateLogs({ message: step.delivery.message })
     if (result === "QueueFull") {
@@ -45,6 +44,10 @@ export const makeInterpreter = (executor: ExecutorService, dedupe: Dedupe, queue
       ).pipe(annotate)
     )
   }
+}
+
+export const makeInterpreter = (executor: ExecutorService, dedupe: Dedupe, queueLimit: number): Interpreter => {
+  const notQueued = makeNotQueued(queueLimit)
 
   /**
    * Submits, then records the id only if the action was queued: a message that
