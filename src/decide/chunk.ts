@@ -65,6 +65,20 @@ const submitOf = (plan: ServerPlan, delivery: Delivery, decision: Execute): Step
   }
 }
 
+/** The log lines since the last step: they come out as one `Log` step before the step that follows them. */
+class Lines {
+  private pending: Array<LogLine> = []
+  constructor(private readonly steps: Array<Step>) {}
+  add(line: LogLine): void {
+    this.pending.push(line)
+  }
+  flush(): void {
+    if (this.pending.length === 0) return
+    this.steps.push({ _tag: "Log", lines: this.pending })
+    this.pending = []
+  }
+}
+
 /**
  * Decides every delivery of a chunk in one plain loop: a flood of filtered
  * messages then costs no Effect per message (one Effect per delivery made
@@ -78,15 +92,12 @@ const submitOf = (plan: ServerPlan, delivery: Delivery, decision: Execute): Step
 export const decideChunk = (input: ChunkInput): ChunkPlan => {
   const { plan, deliveries, nowMs, minLevel } = input
   const steps: Array<Step> = []
-  let lines: Array<LogLine> = []
-  /** The lines so far come out before the step that follows them. */
-  const flush = (): void => {
-    if (lines.length > 0) steps.push({ _tag: "Log", lines })
-    lines = []
-  }
+  const lines = new Lines(steps)
   const counts = new Map<string, { readonly outcome: string; readonly stage: string; readonly label: string; n: number }>()
   const claimed = new Map<string, number>()
-  const state: DecideState = { nowMs, seen: { seenAt: (key, now) => claimed.get(key) ?? input.seen.seenAt(key, now) } }
+  // The table alone until the first claim: the common case (a flood of rejections) keeps one shape of `seen`.
+  let state: DecideState = { nowMs, seen: input.seen }
+  const withClaims: DecideState = { nowMs, seen: { seenAt: (key, now) => claimed.get(key) ?? input.seen.seenAt(key, now) } }
   for (let i = 0; i < deliveries.length; i++) {
     const delivery = deliveries[i]!
     if (plan === undefined) {
@@ -97,18 +108,22 @@ export const decideChunk = (input: ChunkInput): ChunkPlan => {
     const decision = decide(plan, delivery, state)
     const outcome = outcomeOf(decision)
     const count = counts.get(outcome.label)
-    if (count === undefined) counts.set(outcome.label, { ...outcome, n: 1 })
+    if (count === undefined) counts.set(outcome.label, { outcome: outcome.outcome, stage: outcome.stage, label: outcome.label, n: 1 })
     else count.n++
-    if (LogLevel.greaterThanEqual(decisionLevel(decision), minLevel)) lines.push(decisionLine(decision, delivery))
+    const level = decisionLevel(decision)
+    if (LogLevel.greaterThanEqual(level, minLevel)) lines.add(decisionLine(decision, delivery, level))
     if (decision._tag === "Execute") {
-      if (decision.record !== undefined) claimed.set(decision.record.key, nowMs)
-      flush()
+      if (decision.record !== undefined) {
+        claimed.set(decision.record.key, nowMs)
+        state = withClaims
+      }
+      lines.flush()
       steps.push(submitOf(plan, delivery, decision))
     } else if (delivery.settle !== undefined) {
-      flush()
+      lines.flush()
       steps.push({ _tag: "Settle", settle: delivery.settle, how: "Ack" })
     }
   }
-  flush()
+  lines.flush()
   return { counts: [...counts.values()], steps }
 }

@@ -44,8 +44,7 @@ export const decisionLevel = (decision: Decision): LogLevel.LogLevel =>
   decision._tag === "Execute" ? LogLevel.Debug : rejectionLevel(decision.rejection)
 
 /** The log line of a decision, annotated with its channel (and the message, and the key a stage blames). */
-export const decisionLine = (decision: Decision, delivery: Delivery): LogLine => {
-  const level = decisionLevel(decision)
+export const decisionLine = (decision: Decision, delivery: Delivery, level: LogLevel.LogLevel = decisionLevel(decision)): LogLine => {
   if (decision._tag === "Execute") return { level, message: "accepted", annotations: { channel: delivery.channel, message: delivery.message } }
   const { rejection } = decision
   const message = rejectionLine(rejection)

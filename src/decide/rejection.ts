@@ -62,9 +62,14 @@ const STAGES: { readonly [K in Rejection["_tag"]]: Stage } = {
 
 export const stageOf = (rejection: Rejection): Stage => STAGES[rejection._tag]
 
+type Tag = Rejection["_tag"]
+const TAGS = Object.keys(STAGES) as ReadonlyArray<Tag>
+
 /** `ignored` (not for this server), `skipped` (expected and harmless) or `rejected`. */
-export const outcomeOf = (rejection: Rejection): "ignored" | "skipped" | "rejected" =>
-  rejection._tag === "Channel" ? "ignored" : rejection._tag === "Duplicate" || rejection._tag === "Origin" ? "skipped" : "rejected"
+const outcomeOfTag = (tag: Tag): "ignored" | "skipped" | "rejected" =>
+  tag === "Channel" ? "ignored" : tag === "Duplicate" || tag === "Origin" ? "skipped" : "rejected"
+
+export const outcomeOf = (rejection: Rejection): "ignored" | "skipped" | "rejected" => outcomeOfTag(rejection._tag)
 
 /** The key the log names (`key=`), when the stage blames one. */
 export const keyOf = (rejection: Rejection): string | undefined => {
@@ -168,8 +173,10 @@ export const renderRejection = (rejection: Rejection): string => {
   }
 }
 
+/** Each cause's line prefix, built once: a flood logs one line per delivery. */
+const PREFIXES: ReadonlyMap<Tag, string> = new Map(
+  TAGS.map((tag) => [tag, tag === "Channel" ? "ignored: " : `${outcomeOfTag(tag)} at ${STAGES[tag]}: `])
+)
+
 /** The whole line: `rejected at filter: …`, `skipped at duplicate: …`, `ignored: …`. */
-export const rejectionLine = (rejection: Rejection): string => {
-  const outcome = outcomeOf(rejection)
-  return outcome === "ignored" ? `ignored: ${renderRejection(rejection)}` : `${outcome} at ${stageOf(rejection)}: ${renderRejection(rejection)}`
-}
+export const rejectionLine = (rejection: Rejection): string => PREFIXES.get(rejection._tag)! + renderRejection(rejection)
