@@ -14,7 +14,8 @@ import * as Stream from "effect/Stream"
 import type * as Scope from "effect/Scope"
 import { makeBroker, type BrokerError } from "../broker/broker.js"
 import type { Config, ServerConfig } from "../config/model.js"
-import { Executor, type ExecutorStats } from "../exec/executor.js"
+import type { ReloadOutcome, StatusSnapshot } from "../control/protocol.js"
+import { Executor } from "../exec/executor.js"
 import {
   countAction,
   countDroppedDeliveries,
@@ -31,7 +32,7 @@ import { endpointOf } from "./endpoint.js"
 import { forgetting } from "./forgetting.js"
 import { outcomeOf } from "./outcome.js"
 import { decide, planServer, type Decision, type ServerPlan } from "./pipeline.js"
-import { makeStatusBoard, type ServerState } from "./status.js"
+import { makeStatusBoard } from "./status.js"
 
 export { endpointOf } from "./endpoint.js"
 
@@ -137,23 +138,8 @@ const RESTART_KEYS = [
   "dedupe_max_entries"
 ] as const satisfies ReadonlyArray<keyof Config>
 
-export interface ReloadOutcome {
-  readonly kept: number
-  readonly started: number
-  readonly stopped: number
-  /** Changed keys that only a restart applies. */
-  readonly needRestart: ReadonlyArray<string>
-}
-
-export interface StatusSnapshot {
-  readonly pid: number
-  readonly node_name: string
-  readonly config: string
-  readonly started_at: number
-  readonly servers: ReadonlyArray<ServerState>
-  readonly messages: Readonly<Record<string, number>>
-  readonly actions: ExecutorStats
-}
+// The answers' shapes are the control socket's protocol (one Schema for the daemon and its clients).
+export type { ReloadOutcome, StatusSnapshot }
 
 export interface DaemonHandle {
   readonly reload: (config: Config) => Effect.Effect<ReloadOutcome>
