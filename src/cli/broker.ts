@@ -34,7 +34,7 @@ export const brokerCommand = Command.make(
   (args) =>
     Effect.gen(function* () {
       const { makeBroker } = yield* Effect.promise(() => import("../broker/broker.js"))
-      const level = Math.min(3, Math.max(0, args.logLevel)) as Logging.SeedLogLevel
+      const level: Logging.SeedLogLevel = args.logLevel <= 0 ? 0 : args.logLevel === 1 ? 1 : args.logLevel === 2 ? 2 : 3
       return yield* Effect.scoped(
         Effect.gen(function* () {
           // A terminal hang-up or a logrotate-style SIGHUP must not stop the broker.

@@ -6,6 +6,7 @@ import * as http from "node:http"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
+import * as Predicate from "effect/Predicate"
 import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 import { formatHostPort } from "../net/address.js"
@@ -96,7 +97,7 @@ const close = (server: http.Server): Effect.Effect<void> => closeServer(server, 
 
 const errorDetail = (error: unknown): string => {
   if (!(error instanceof Error)) return String(error)
-  const code = (error as NodeJS.ErrnoException).code
+  const code = Predicate.hasProperty(error, "code") && typeof error.code === "string" ? error.code : undefined
   return code !== undefined && !error.message.includes(code) ? `${code}: ${error.message}` : error.message
 }
 
