@@ -48,20 +48,8 @@ const sameItems = (a: ReadonlyArray<Uint8Array>, b: ReadonlyArray<Uint8Array>): 
 
 /** Output queued per client and handed to the sockets by `flush`, one write per client. */
 export class Outbox {
-  // Clients with a non-empty queue, in the order they got it.
-  private dirty: Array<Client> = []
-
-  /** The client's unsent output: the socket's buffer and the queue. */
-  pending(client: Client): number {
-    if (client.queue.length === 0) client.unsentBefore = client.peer.writableLength
-    return client.unsentBefore + client.queuedBytes
-  }
-
-  push(client: Client, data: Uint8Array): void {
-    if (client.queue.length === 0) this.dirty.push(client)
-    client.queue.push(data)
-    client.queuedBytes += data.length
-  }
+  /** Clients with a non-empty queue, in the order they got it (the hub's `send` adds them). */
+  dirty: Array<Client> = []
 
   /** Forgets a disconnected client's output, as the socket's own buffer is by destroy(). */
   discard(client: Client): void {

