@@ -5,26 +5,27 @@
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
+import { Defaults } from "../config/model.js"
 import { onSignal } from "../platform/signal.js"
 import * as Logging from "../log/logger.js"
 import { runtimeError } from "./exit.js"
 
-const host = Options.text("host").pipe(Options.withDescription("address to listen on"), Options.withDefault("127.0.0.1"))
-const port = Options.integer("port").pipe(Options.withAlias("p"), Options.withDescription("port (0 = any free port)"), Options.withDefault(1986))
-const maxClients = Options.integer("max-clients").pipe(Options.withDefault(1024))
-const maxLineBytes = Options.integer("max-line-bytes").pipe(Options.withDefault(65_536))
+const host = Options.text("host").pipe(Options.withDescription("address to listen on"), Options.withDefault(Defaults.broker.host))
+const port = Options.integer("port").pipe(Options.withAlias("p"), Options.withDescription("port (0 = any free port)"), Options.withDefault(Defaults.broker.port))
+const maxClients = Options.integer("max-clients").pipe(Options.withDefault(Defaults.broker.max_clients))
+const maxLineBytes = Options.integer("max-line-bytes").pipe(Options.withDefault(Defaults.broker.max_line_bytes))
 const maxOutputBytes = Options.integer("max-output-bytes").pipe(
   Options.withDescription("bytes queued for one client before it is disconnected as too slow"),
-  Options.withDefault(1_048_576)
+  Options.withDefault(Defaults.broker.max_output_bytes)
 )
 const maxSubscriptions = Options.integer("max-subscriptions").pipe(
   Options.withDescription("channels one client may subscribe to"),
-  Options.withDefault(1024)
+  Options.withDefault(Defaults.broker.max_subscriptions)
 )
 // Not --log-level: @effect/cli reserves that name for its own option.
 const logLevel = Options.integer("level").pipe(
   Options.withDescription("log level as in the config's log_level: 0 errors, 1 warnings, 2 info, 3 debug"),
-  Options.withDefault(2)
+  Options.withDefault(Defaults.log_level)
 )
 
 export const brokerCommand = Command.make(
@@ -33,7 +34,7 @@ export const brokerCommand = Command.make(
   (args) =>
     Effect.gen(function* () {
       const { makeBroker } = yield* Effect.promise(() => import("../broker/broker.js"))
-      const level = Math.min(3, Math.max(0, args.logLevel)) as Logging.SeedLogLevel
+      const level: Logging.SeedLogLevel = args.logLevel <= 0 ? 0 : args.logLevel === 1 ? 1 : args.logLevel === 2 ? 2 : 3
       return yield* Effect.scoped(
         Effect.gen(function* () {
           // A terminal hang-up or a logrotate-style SIGHUP must not stop the broker.

@@ -4,6 +4,7 @@
  */
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
+import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -21,8 +22,8 @@ import { channel, configPath, loadConfigFrom, message } from "./options.js"
 /** The `_origin` of a checked message: never a real node's name. */
 const CHECK_ORIGIN = "f2bc-check"
 
-const published = (channel: ChannelConfig, text: string): string => {
-  const enveloped = appendEnvelope(text, newEnvelope(CHECK_ORIGIN, Date.now(), randomBytes))
+const published = (channel: ChannelConfig, text: string, nowMs: number): string => {
+  const enveloped = appendEnvelope(text, newEnvelope(CHECK_ORIGIN, nowMs, randomBytes))
   const secret = channel.secrets[0]
   return secret === undefined ? enveloped : appendSignature(secret, channel.name, enveloped)
 }
@@ -46,16 +47,17 @@ export const checkCommand = Command.make(
     // A message without envelope is checked as `f2bc publish` on another host would send it.
     const asPublished = Either.isRight(parsed) && parsed.right.kind === "pairs" && parsed.right.envelope.size === 0
     if (asPublished) yield* Console.log(`checking as published by another node (with _id, _ts, _origin=${CHECK_ORIGIN} and _sig where the channel has a secret)`)
+    const nowMs = yield* Clock.currentTimeMillis
     let targeted = 0
     let executing = 0
     for (const server of config.servers) {
       if (!server.channels.some((c) => c.name === delivery.channel)) continue
       targeted++
       const channelConfig = server.channels.find((c) => c.name === delivery.channel)!
-      const text = asPublished ? published(channelConfig, delivery.message) : delivery.message
+      const text = asPublished ? published(channelConfig, delivery.message, nowMs) : delivery.message
       // A fresh dedupe table per server: each line shows what that server alone would do.
       const decision = decide(planServer(server, config), { channel: delivery.channel, message: text, server: serverName(server) }, {
-        nowMs: Date.now(),
+        nowMs,
         seen: makeSeenTable(1)
       })
       const where = `${serverName(server)} ${delivery.channel}`

@@ -5,12 +5,15 @@
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
+import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
+import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as path from "node:path"
 import { resolveConfigPath } from "../config/index.js"
-import { askControl, controlSocketBeside } from "../daemon/controlSocket.js"
+import { askControl } from "../control/client.js"
+import { controlSocketBeside, ReloadAnswer, StatusSnapshot } from "../control/protocol.js"
 import { CliExit, runtimeError } from "./exit.js"
 import { configText, loadConfigFrom } from "./options.js"
 
@@ -52,41 +55,24 @@ const stopDaemon = (pidPath: string, waitMs = STOP_WAIT_MS) =>
 
 const ASK_TIMEOUT_MS = 5_000
 
-const when = (ms: unknown): string =>
-  typeof ms === "number" ? `${new Date(ms).toISOString()} (${Math.round((Date.now() - ms) / 1000)} s ago)` : "never"
+const when = (ms: number | undefined, now: number): string =>
+  ms === undefined ? "never" : `${DateTime.formatIso(DateTime.unsafeMake(ms))} (${Math.round((now - ms) / 1000)} s ago)`
 
-/** The running daemon's own account, read from its control socket. */
-const describeStatus = (answer: unknown): ReadonlyArray<string> => {
-  const status = answer as {
-    readonly node_name?: string
-    readonly config?: string
-    readonly started_at?: number
-    readonly servers?: ReadonlyArray<{
-      readonly server: string
-      readonly channels: ReadonlyArray<string>
-      readonly state: string
-      readonly connectedSince?: number
-      readonly lastPong?: number
-      readonly reconnects: number
-      readonly lastError?: string
-    }>
-    readonly messages?: Readonly<Record<string, number>>
-    readonly actions?: { readonly pending: number; readonly executed: number; readonly failed: number; readonly dropped: number }
-  }
-  const lines = [`node ${status.node_name ?? "?"}, config ${status.config ?? "?"}, up since ${when(status.started_at)}`]
-  for (const server of status.servers ?? []) {
+/** The running daemon's own account, read from its control socket; `now` (epoch ms) says how long ago. */
+const describeStatus = (status: StatusSnapshot, now: number): ReadonlyArray<string> => {
+  const lines = [`node ${status.node_name}, config ${status.config}, up since ${when(status.started_at, now)}`]
+  for (const server of status.servers) {
     lines.push(
       `server ${server.server} [${server.channels.join(", ")}]: ${server.state}` +
-        (server.state === "connected" ? ` since ${when(server.connectedSince)}, last pong ${when(server.lastPong)}` : "") +
+        (server.state === "connected" ? ` since ${when(server.connectedSince, now)}, last pong ${when(server.lastPong, now)}` : "") +
         `, reconnects ${server.reconnects}` +
         (server.lastError !== undefined ? `, last error: ${server.lastError}` : "")
     )
   }
-  const messages = Object.entries(status.messages ?? {}).sort(([a], [b]) => a.localeCompare(b))
+  const messages = Object.entries(status.messages).sort(([a], [b]) => a.localeCompare(b))
   lines.push(`messages: ${messages.length === 0 ? "none yet" : messages.map(([k, v]) => `${k} ${v}`).join(", ")}`)
   const actions = status.actions
-  if (actions !== undefined)
-    lines.push(`actions: ${actions.executed} succeeded, ${actions.failed} failed, ${actions.dropped} dropped, ${actions.pending} waiting or running`)
+  lines.push(`actions: ${actions.executed} succeeded, ${actions.failed} failed, ${actions.dropped} dropped, ${actions.pending} waiting or running`)
   return lines
 }
 
@@ -103,21 +89,21 @@ const statusOf = (pidPath: string, socketPath: string) =>
   Effect.gen(function* () {
     const running = yield* runningDaemon(pidPath)
     yield* Console.log(`running (pid ${running})`)
-    const answer = yield* Effect.either(askControl(socketPath, "status", ASK_TIMEOUT_MS))
+    const answer = yield* Effect.either(askControl(socketPath, "status", StatusSnapshot, ASK_TIMEOUT_MS))
     if (answer._tag === "Left") return yield* Console.log(`(no details: ${answer.left.message})`)
-    for (const line of describeStatus(answer.right)) yield* Console.log(line)
+    const now = yield* Clock.currentTimeMillis
+    for (const line of describeStatus(answer.right, now)) yield* Console.log(line)
   })
 
 /** Asks the running daemon to reload its config and says what it did. */
 const reloadOf = (pidPath: string, socketPath: string) =>
   Effect.gen(function* () {
     const running = yield* runningDaemon(pidPath)
-    const answer = yield* askControl(socketPath, "reload", STOP_WAIT_MS).pipe(Effect.mapError((error) => runtimeError(error.message)))
-    const outcome = answer as { readonly ok?: boolean; readonly error?: string; readonly kept?: number; readonly started?: number; readonly stopped?: number; readonly needRestart?: ReadonlyArray<string> }
-    if (outcome.ok !== true) return yield* Effect.fail(runtimeError(`reload refused, the running config stays: ${outcome.error ?? "unknown error"}`))
+    const outcome = yield* askControl(socketPath, "reload", ReloadAnswer, STOP_WAIT_MS).pipe(Effect.mapError((error) => runtimeError(error.message)))
+    if (!outcome.ok) return yield* Effect.fail(runtimeError(`reload refused, the running config stays: ${outcome.error}`))
     yield* Console.log(
-      `reloaded (pid ${running}): ${outcome.kept ?? 0} server(s) kept their connection, ${outcome.started ?? 0} (re)connecting, ${outcome.stopped ?? 0} stopped` +
-        ((outcome.needRestart ?? []).length > 0 ? `; restart to apply: ${(outcome.needRestart ?? []).join(", ")}` : "")
+      `reloaded (pid ${running}): ${outcome.kept} server(s) kept their connection, ${outcome.started} (re)connecting, ${outcome.stopped} stopped` +
+        (outcome.needRestart.length > 0 ? `; restart to apply: ${outcome.needRestart.join(", ")}` : "")
     )
   })
 

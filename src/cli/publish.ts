@@ -6,6 +6,7 @@
  */
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
@@ -93,6 +94,66 @@ const wireText = (parsed: Message, enveloped: string, channelName: string, targe
   return target.secret === undefined ? enveloped : appendSignature(target.secret, channelName, enveloped)
 }
 
+interface PublishArgs {
+  readonly channel: string
+  readonly host: Option.Option<string>
+  readonly port: Option.Option<number>
+  readonly config: Option.Option<string>
+  readonly secretFile: Option.Option<string>
+  readonly nodeName: Option.Option<string>
+}
+
+/** The servers to confirm (--host/--port, or every configured server with the channel), the `_origin`, and the longest line they accept. */
+const targetsOf = (args: PublishArgs, timeoutMs: number) =>
+  Effect.gen(function* () {
+    if (Option.isSome(args.host) || Option.isSome(args.port)) {
+      const p = Option.getOrElse(args.port, () => DEFAULT_PORT)
+      if (p < 1 || p > 65535) return yield* Effect.fail(usageError(`--port must be from 1 to 65535, got ${p}`))
+      const secret = Option.isSome(args.secretFile)
+        ? yield* readSecret(nodePath.resolve(args.secretFile.value), { source: "--secret-file", field: "" }).pipe(
+          Effect.mapError((error) => usageError(error.message))
+        )
+        : undefined
+      const endpoint: Endpoint = {
+        host: Option.getOrElse(args.host, () => "127.0.0.1"),
+        port: p,
+        channels: [],
+        pingTimeoutMs: timeoutMs,
+        maxLineBytes: Defaults.max_line_bytes
+      }
+      // Servers drop a longer request line; a ping would still be answered, so it is refused here.
+      const targets: ReadonlyArray<Target> = [{ endpoint, secret, types: DEFAULT_TYPES }]
+      return { targets, origin: Option.getOrElse(args.nodeName, () => nodeNameOf(hostname())), lineLimit: Defaults.max_line_bytes }
+    }
+    if (Option.isSome(args.secretFile))
+      return yield* Effect.fail(usageError("--secret-file goes with --host/--port; with a config, the channel's secret_file signs"))
+    const config = yield* loadConfigFrom(args.config)
+    const targets = config.servers.flatMap((server) =>
+      server.channels
+        .filter((c) => c.name === args.channel)
+        .map((c): Target => ({ endpoint: { ...endpointOf(server, config), pingTimeoutMs: timeoutMs }, secret: c.secrets[0], types: c.types }))
+    )
+    if (targets.length === 0)
+      return yield* Effect.fail(usageError(`no server in ${config.source} has a channel named "${args.channel}"`))
+    return { targets, origin: Option.getOrElse(args.nodeName, () => config.node_name), lineLimit: config.max_line_bytes }
+  })
+
+/** Sends each target its line, all at once; fails naming every server that did not confirm. */
+const confirmAll = (targets: ReadonlyArray<Target>, channelName: string, lines: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    const transport = yield* Transport
+    const results = yield* Effect.forEach(
+      targets,
+      (target, i) => Effect.either(transport.publish(target.endpoint, channelName, lines[i]!)),
+      { concurrency: "unbounded" }
+    )
+    const failures = results.flatMap((result, i) =>
+      Either.isLeft(result) ? [`${serverName(targets[i]!.endpoint)} (${result.left.detail})`] : []
+    )
+    if (failures.length > 0)
+      return yield* Effect.fail(runtimeError(`not confirmed by ${failures.length} of ${targets.length} server(s): ${failures.join(", ")}`))
+  })
+
 export const publishCommand = Command.make(
   "publish",
   { channel, message, host, port, config: configPath, timeout, secretFile, nodeName },
@@ -103,47 +164,12 @@ export const publishCommand = Command.make(
         return yield* Effect.fail(usageError(`--timeout must be from 1 to 3600 seconds, got ${args.timeout}`))
       if (Option.isSome(args.nodeName) && !isNodeName(args.nodeName.value))
         return yield* Effect.fail(usageError(`--node-name must be letters, digits, "_", "." or "-", not starting with "-"`))
-      const timeoutMs = args.timeout * 1000
-      const endpoint = (h: string, p: number): Endpoint => ({
-        host: h,
-        port: p,
-        channels: [],
-        pingTimeoutMs: timeoutMs,
-        maxLineBytes: Defaults.max_line_bytes
-      })
-      let targets: ReadonlyArray<Target>
-      let origin: string
-      // Servers drop a longer request line; a ping would still be answered, so refuse it here.
-      let lineLimit: number = Defaults.max_line_bytes
-      if (Option.isSome(args.host) || Option.isSome(args.port)) {
-        const p = Option.getOrElse(args.port, () => DEFAULT_PORT)
-        if (p < 1 || p > 65535) return yield* Effect.fail(usageError(`--port must be from 1 to 65535, got ${p}`))
-        const secret = Option.isSome(args.secretFile)
-          ? yield* readSecret(nodePath.resolve(args.secretFile.value), { source: "--secret-file", field: "" }).pipe(
-            Effect.mapError((error) => usageError(error.message))
-          )
-          : undefined
-        targets = [{ endpoint: endpoint(Option.getOrElse(args.host, () => "127.0.0.1"), p), secret, types: DEFAULT_TYPES }]
-        origin = Option.getOrElse(args.nodeName, () => nodeNameOf(hostname()))
-      } else {
-        if (Option.isSome(args.secretFile))
-          return yield* Effect.fail(usageError("--secret-file goes with --host/--port; with a config, the channel's secret_file signs"))
-        const config = yield* loadConfigFrom(args.config)
-        targets = config.servers.flatMap((server) =>
-          server.channels
-            .filter((c) => c.name === args.channel)
-            .map((c) => ({ endpoint: { ...endpointOf(server, config), pingTimeoutMs: timeoutMs }, secret: c.secrets[0], types: c.types }))
-        )
-        if (targets.length === 0)
-          return yield* Effect.fail(usageError(`no server in ${config.source} has a channel named "${args.channel}"`))
-        origin = Option.getOrElse(args.nodeName, () => config.node_name)
-        lineLimit = config.max_line_bytes
-      }
+      const { targets, origin, lineLimit } = yield* targetsOf(args, args.timeout * 1000)
       yield* checkTypes(parsed, targets)
       if (parsed.kind === "plain" && targets.some((target) => target.secret !== undefined))
         return yield* Effect.fail(usageError("a plain-text message (no key=value pairs) cannot be signed: the channel has a secret"))
       // One envelope for every server: the same _id lets a daemon that hears it twice run it once.
-      const enveloped = appendEnvelope(args.message, newEnvelope(origin, Date.now(), randomBytes))
+      const enveloped = appendEnvelope(args.message, newEnvelope(origin, yield* Clock.currentTimeMillis, randomBytes))
       const lines = targets.map((target) => wireText(parsed, enveloped, args.channel, target))
       for (const line of lines) {
         const bytes = Buffer.byteLength(`announce ${args.channel} ${line}`, "utf8")
@@ -152,16 +178,6 @@ export const publishCommand = Command.make(
             usageError(`invalid message: the request line would be ${bytes} bytes as sent (with the envelope and any signature); servers accept at most ${lineLimit}`)
           )
       }
-      const transport = yield* Transport
-      const results = yield* Effect.forEach(
-        targets,
-        (target, i) => Effect.either(transport.publish(target.endpoint, args.channel, lines[i]!)),
-        { concurrency: "unbounded" }
-      )
-      const failures = results.flatMap((result, i) =>
-        Either.isLeft(result) ? [`${serverName(targets[i]!.endpoint)} (${result.left.detail})`] : []
-      )
-      if (failures.length > 0)
-        return yield* Effect.fail(runtimeError(`not confirmed by ${failures.length} of ${targets.length} server(s): ${failures.join(", ")}`))
+      yield* confirmAll(targets, args.channel, lines)
     }).pipe(Effect.provide(Transports.layer()))
 ).pipe(Command.withDescription("announce a message on a channel and confirm it with every targeted server"))

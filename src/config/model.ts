@@ -191,26 +191,18 @@ export const Defaults = {
     max_output_bytes: 1_048_576,
     max_subscriptions: 1024
   }
-} as const satisfies {
-  readonly ping_timeout: number
-  readonly timeout: number
-  readonly shell: boolean
-  readonly missing: ChannelConfig["missing"]
-  readonly log_level: LogLevel
-  readonly max_line_bytes: number
-  readonly ignoreip: ReadonlyArray<string>
-  readonly max_skew: number
-  readonly dedupe_window: number
-  readonly dedupe_max_entries: number
-  readonly queue_limit: number
-  readonly concurrency: number
-  readonly order_key: string
-  readonly shutdown_timeout: number
-  readonly metrics: { readonly listen: string }
-  readonly subject_prefix: string
-  readonly jetstream: Omit<JetStreamConfig, "consumer">
-  readonly broker: BrokerConfig
-}
+} as const satisfies Pick<
+  Config,
+  "log_level" | "max_line_bytes" | "max_skew" | "dedupe_window" | "dedupe_max_entries" | "queue_limit" | "concurrency" | "order_key" | "shutdown_timeout"
+> &
+  Pick<ChannelConfig, "timeout" | "shell" | "missing"> &
+  Pick<FanoutServerConfig, "ping_timeout"> &
+  Pick<NatsServerConfig, "subject_prefix"> & {
+    readonly ignoreip: ReadonlyArray<string>
+    readonly metrics: { readonly listen: string }
+    readonly jetstream: Omit<JetStreamConfig, "consumer">
+    readonly broker: BrokerConfig
+  }
 
 /** Upper bound of every duration in seconds: beyond ~24.8 days Node timers overflow. */
 export const MAX_SECONDS = 86_400

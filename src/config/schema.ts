@@ -4,6 +4,7 @@
  */
 import * as Schema from "effect/Schema"
 import * as ParseResult from "effect/ParseResult"
+import * as Predicate from "effect/Predicate"
 import { parseDuration } from "./duration.js"
 import { Defaults, MAX_SECONDS } from "./model.js"
 
@@ -171,7 +172,7 @@ export const RawServer = Schema.Struct({
   )
 }).annotations({
   [KeysShownId]: (actual: unknown) =>
-    typeof actual === "object" && actual !== null && (actual as Record<string, unknown>)["transport"] === "nats"
+    Predicate.hasProperty(actual, "transport") && actual.transport === "nats"
       ? ["transport", "url", "servers", "ping_timeout", "channels", "filter", ...NATS_ONLY]
       : ["host", "port", "ping_timeout", "channels", "filter", "transport"]
 })
@@ -186,14 +187,8 @@ export const RawBroker = Schema.Struct({
   ),
   max_clients: Schema.optionalWith(PositiveInt, { exact: true, default: () => Defaults.broker.max_clients }),
   max_line_bytes: Schema.optionalWith(PositiveInt, { exact: true, default: () => Defaults.broker.max_line_bytes }),
-  max_output_bytes: Schema.optionalWith(PositiveInt, {
-    exact: true,
-    default: () => Defaults.broker.max_output_bytes
-  }),
-  max_subscriptions: Schema.optionalWith(PositiveInt, {
-    exact: true,
-    default: () => Defaults.broker.max_subscriptions
-  })
+  max_output_bytes: Schema.optionalWith(PositiveInt, { exact: true, default: () => Defaults.broker.max_output_bytes }),
+  max_subscriptions: Schema.optionalWith(PositiveInt, { exact: true, default: () => Defaults.broker.max_subscriptions })
 })
 
 /** `host:port` or `[v6]:port`; port 0 picks a free one. */

@@ -2,7 +2,9 @@
  * `daemon start|stop|status`: detach a daemon, signal it, and read its
  * state from the pid file.
  */
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import { isAlive, runningPid } from "./pidfile.js"
@@ -20,15 +22,12 @@ export type StartOutcome =
   | { readonly _tag: "AlreadyRunning"; readonly pid: number }
   | { readonly _tag: "Failed"; readonly detail: string }
 
+/** Checks every `intervalMs` until `check` holds or `timeoutMs` has passed (Effect's Clock); then once more. */
 const pollUntil = (check: () => boolean, timeoutMs: number, intervalMs = 50): Effect.Effect<boolean> =>
-  Effect.gen(function* () {
-    const deadline = Date.now() + timeoutMs
-    while (Date.now() < deadline) {
-      if (check()) return true
-      yield* Effect.sleep(intervalMs)
-    }
-    return check()
-  })
+  Effect.sync(check).pipe(
+    Effect.repeat({ schedule: Schedule.spaced(Duration.millis(intervalMs)), until: (done) => done }),
+    Effect.timeoutTo({ duration: Duration.millis(timeoutMs), onSuccess: () => true, onTimeout: () => check() })
+  )
 
 /** Starts `f2bc daemon run` detached and waits until it has written its pid file. */
 export const start = (options: StartOptions): Effect.Effect<StartOutcome> =>

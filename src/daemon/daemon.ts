@@ -8,7 +8,8 @@ import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import { makeBroker, type BrokerError } from "../broker/broker.js"
 import type { Config } from "../config/model.js"
-import { Executor, type ExecutorStats } from "../exec/executor.js"
+import type { ReloadOutcome, StatusSnapshot } from "../control/protocol.js"
+import { Executor } from "../exec/executor.js"
 import { countAction, countEvictions, countMessage, setQueueLength } from "../metrics/metrics.js"
 import { Transport } from "../transport/transport.js"
 import { connectionKeys, makeCurrentCell } from "./connections.js"
@@ -16,23 +17,13 @@ import { makeDedupe } from "./dedupe.js"
 import { makeDrain } from "./drain.js"
 import { makeIngest } from "./ingest.js"
 import { makeInterpreter } from "./interpret.js"
-import { makeReload, type ReloadOutcome } from "./reload.js"
+import { makeReload } from "./reload.js"
 import { makeServers, registerServers, warnUnsigned } from "./servers.js"
-import { makeStatusBoard, type ServerState } from "./status.js"
+import { makeStatusBoard } from "./status.js"
 import { makeTally } from "./tally.js"
 
 export { endpointOf } from "../transport/endpoint.js"
-export type { ReloadOutcome } from "./reload.js"
-
-export interface StatusSnapshot {
-  readonly pid: number
-  readonly node_name: string
-  readonly config: string
-  readonly started_at: number
-  readonly servers: ReadonlyArray<ServerState>
-  readonly messages: Readonly<Record<string, number>>
-  readonly actions: ExecutorStats
-}
+export type { ReloadOutcome, StatusSnapshot } from "../control/protocol.js"
 
 export interface DaemonHandle {
   readonly reload: (config: Config) => Effect.Effect<ReloadOutcome>

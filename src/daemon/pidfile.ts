@@ -4,6 +4,7 @@
  */
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
+import * as Predicate from "effect/Predicate"
 import * as fs from "node:fs"
 import type * as Scope from "effect/Scope"
 
@@ -35,7 +36,7 @@ export const isAlive = (pid: number): boolean => {
     return true
   } catch (error) {
     // EPERM: it exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === "EPERM"
+    return Predicate.hasProperty(error, "code") && error.code === "EPERM"
   }
 }
 

@@ -3,6 +3,7 @@
  * kept ones keep their connection and find the new plan at their next chunk.
  */
 import * as Effect from "effect/Effect"
+import type { ReloadOutcome } from "../control/protocol.js"
 import type { Config } from "../config/model.js"
 import { setConnected } from "../metrics/metrics.js"
 import { serverName } from "../transport/transport.js"
@@ -21,14 +22,6 @@ const RESTART_KEYS = [
   "concurrency",
   "dedupe_max_entries"
 ] as const satisfies ReadonlyArray<keyof Config>
-
-export interface ReloadOutcome {
-  readonly kept: number
-  readonly started: number
-  readonly stopped: number
-  /** Changed keys that only a restart applies. */
-  readonly needRestart: ReadonlyArray<string>
-}
 
 /** What was read once at start stays as it was until a restart; the rest is the new config. */
 const applicable = (started: Config, next: Config): { readonly applied: Config; readonly needRestart: ReadonlyArray<string> } => ({

@@ -12,14 +12,12 @@ import * as Executor from "../exec/executor.js"
 import * as Logging from "../log/logger.js"
 import { serveMetrics } from "../metrics/server.js"
 import * as Transports from "../transport/layer.js"
-import { controlSocketBeside, serveControl } from "./controlSocket.js"
-import { startDaemon, type DaemonHandle, type ReloadOutcome } from "./daemon.js"
+import { controlSocketBeside, type ReloadAnswer } from "../control/protocol.js"
+import { serveControl } from "./controlSocket.js"
+import { startDaemon, type DaemonHandle } from "./daemon.js"
 import { holdPidFile } from "./pidfile.js"
 import { ioFriendlyScheduler } from "./scheduler.js"
 import { onSignal } from "../platform/signal.js"
-
-/** What a reload answers on the control socket. */
-export type ReloadAnswer = ({ readonly ok: true } & ReloadOutcome) | { readonly ok: false; readonly error: string }
 
 /** Re-reads the config file; an invalid one is logged and the running config stays. */
 const reloadFrom = (path: string, daemon: DaemonHandle): Effect.Effect<ReloadAnswer> =>
@@ -82,11 +80,7 @@ export const runForeground = (config: Config, pidFile: string | undefined) => {
       const socket = config.control_socket ?? (pidFile === undefined ? undefined : controlSocketBeside(pidFile))
       if (socket !== undefined) {
         const runtime = yield* Effect.runtime<never>()
-        yield* serveControl(
-          socket,
-          (request) => (request === "status" ? daemon.status : reloadFrom(config.source, daemon)),
-          Runtime.runPromise(runtime)
-        )
+        yield* serveControl(socket, { status: daemon.status, reload: reloadFrom(config.source, daemon) }, Runtime.runPromise(runtime))
       }
       return yield* Effect.never
     })

@@ -2,21 +2,13 @@
  * The daemon's live state for `daemon status`: each server's connection
  * (connected since, last pong, reconnects, last error) and the message and action counters.
  */
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import type { ServerState } from "../control/protocol.js"
 import { countReconnect, setConnected } from "../metrics/metrics.js"
 import type { SessionObserver } from "../transport/transport.js"
 
-export interface ServerState {
-  readonly server: string
-  readonly channels: ReadonlyArray<string>
-  readonly state: "connecting" | "connected" | "down"
-  /** Epoch milliseconds. */
-  readonly connectedSince: number | undefined
-  readonly lastPong: number | undefined
-  /** Connection attempts after a failure or a lost connection. */
-  readonly reconnects: number
-  readonly lastError: string | undefined
-}
+export type { ServerState } from "../control/protocol.js"
 
 export interface StatusBoard {
   /** The observer one server's subscription reports to; `key` tells apart two entries for one server. */
@@ -26,7 +18,8 @@ export interface StatusBoard {
   readonly servers: () => ReadonlyArray<ServerState>
 }
 
-export const makeStatusBoard = (now: () => number = Date.now): StatusBoard => {
+/** The board; times come from Effect's Clock when the observer's effects run. */
+export const makeStatusBoard = (): StatusBoard => {
   const states = new Map<string, ServerState>()
   const update = (key: string, change: (state: ServerState) => ServerState): void => {
     const state = states.get(key)
@@ -44,12 +37,11 @@ export const makeStatusBoard = (now: () => number = Date.now): StatusBoard => {
         lastError: undefined
       })
       return {
-        connected: Effect.suspend(() => {
-          const at = now()
+        connected: Effect.flatMap(Clock.currentTimeMillis, (at) => {
           update(key, (s) => ({ ...s, state: "connected", connectedSince: at, lastPong: at }))
           return setConnected(server, true)
         }),
-        pong: Effect.sync(() => update(key, (s) => ({ ...s, lastPong: now() }))),
+        pong: Effect.map(Clock.currentTimeMillis, (at) => update(key, (s) => ({ ...s, lastPong: at }))),
         down: (detail) =>
           Effect.suspend(() => {
             update(key, (s) => ({ ...s, state: "down", connectedSince: undefined, reconnects: s.reconnects + 1, lastError: detail }))

@@ -6,8 +6,11 @@ import * as http from "node:http"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
+import * as Predicate from "effect/Predicate"
 import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
+import { formatHostPort } from "../net/address.js"
+import { closeServer, listenServer } from "../net/listen.js"
 import { renderPrometheus } from "./prometheus.js"
 
 export const contentType = "text/plain; version=0.0.4; charset=utf-8"
@@ -25,7 +28,7 @@ export class MetricsError extends Data.TaggedError("MetricsError")<{
   readonly detail: string
 }> {
   override get message(): string {
-    return `metrics cannot listen on ${hostPort(this.host, this.port)}: ${this.detail}`
+    return `metrics cannot listen on ${formatHostPort(this.host, this.port)}: ${this.detail}`
   }
 }
 
@@ -53,7 +56,7 @@ export const serveMetrics = (
     )
     const address = server.address()
     const port = typeof address === "object" && address !== null ? address.port : options.port
-    yield* Effect.logInfo(`metrics on http://${hostPort(options.host, port)}/metrics`)
+    yield* Effect.logInfo(`metrics on http://${formatHostPort(options.host, port)}/metrics`)
     return { port }
   }).pipe(Effect.annotateLogs(component))
 
@@ -83,45 +86,18 @@ const listen = (
   handler: http.RequestListener,
   onError: (error: Error) => void
 ): Effect.Effect<http.Server, MetricsError> =>
-  Effect.async<http.Server, MetricsError>((resume) => {
-    const server = http.createServer(
-      { requestTimeout: limits.requestTimeoutMs, headersTimeout: limits.requestTimeoutMs },
-      handler
-    )
+  Effect.suspend(() => {
+    const server = http.createServer({ requestTimeout: limits.requestTimeoutMs, headersTimeout: limits.requestTimeoutMs }, handler)
     server.maxConnections = limits.maxConnections
-    const failed = (error: unknown): void => {
-      server.close()
-      resume(Effect.fail(new MetricsError({ reason: "Listen", ...options, detail: errorDetail(error) })))
-    }
-    server.once("error", failed)
-    try {
-      server.listen({ host: options.host, port: options.port }, () => {
-        server.off("error", failed)
-        // After listening, errors (e.g. EMFILE on accept) must not crash the daemon.
-        server.on("error", onError)
-        resume(Effect.succeed(server))
-      })
-    } catch (error) {
-      // listen throws synchronously on an invalid port number
-      server.off("error", failed)
-      failed(error)
-    }
-    return Effect.sync(() => {
-      server.close()
-    })
-  })
+    return listenServer(server, { host: options.host, port: options.port }, { onError })
+  }).pipe(Effect.mapError((error) => new MetricsError({ reason: "Listen", ...options, detail: errorDetail(error.cause) })))
 
 /** Stops accepting, drops idle and active connections, and waits for the close. */
-const close = (server: http.Server): Effect.Effect<void> =>
-  Effect.async<void>((resume) => {
-    server.close(() => resume(Effect.void))
-    server.closeAllConnections()
-  })
+const close = (server: http.Server): Effect.Effect<void> => closeServer(server, () => server.closeAllConnections())
 
 const errorDetail = (error: unknown): string => {
   if (!(error instanceof Error)) return String(error)
-  const code = (error as NodeJS.ErrnoException).code
+  const code = Predicate.hasProperty(error, "code") && typeof error.code === "string" ? error.code : undefined
   return code !== undefined && !error.message.includes(code) ? `${code}: ${error.message}` : error.message
 }
 
-const hostPort = (host: string, port: number): string => (host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`)

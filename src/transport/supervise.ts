@@ -4,8 +4,10 @@
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Queue from "effect/Queue"
 import * as Schedule from "effect/Schedule"
-import type { SessionObserver, TransportError } from "./transport.js"
+import * as Stream from "effect/Stream"
+import type { Delivery, SessionObserver, TransportError } from "./transport.js"
 
 export interface BackoffOptions {
   readonly baseMs: number
@@ -21,24 +23,40 @@ export const reconnectSchedule = (options: BackoffOptions) =>
     Schedule.modifyDelay((_, delay) => Duration.min(delay, Duration.millis(options.capMs)))
   )
 
+export interface SuperviseOptions {
+  readonly backoff: BackoffOptions
+  readonly observer: SessionObserver
+  readonly component: string
+  readonly server: string
+}
+
+/**
+ * What a session runs once it is up (subscriptions confirmed): the next
+ * outage starts from the base delay, the observer hears `connected`, and `message` is logged.
+ */
+export type Established = (message: string) => Effect.Effect<void>
+
 /**
  * Runs `session` forever. A session fails while it cannot get established
  * (so the backoff grows, each failure logged with its count); one that got
- * established (it called `onEstablished`) and then ended starts the next
- * from the base delay. Either way the observer hears that the server is down.
+ * established and then ended starts the next at once, and from the base
+ * delay. Either way the observer hears that the server is down.
  */
 export const supervise = (
-  session: (onEstablished: () => void) => Effect.Effect<unknown, TransportError>,
-  options: { readonly backoff: BackoffOptions; readonly observer: SessionObserver; readonly component: string; readonly server: string }
+  session: (established: Established) => Effect.Effect<unknown, TransportError>,
+  options: SuperviseOptions
 ): Effect.Effect<never, TransportError> => {
   const { observer } = options
   let failures = 0
   const attempt = Effect.suspend(() => {
     let established = false
-    return session(() => {
-      established = true
-      failures = 0
-    }).pipe(
+    const up: Established = (message) =>
+      Effect.suspend(() => {
+        established = true
+        failures = 0
+        return Effect.zipRight(observer.connected, Effect.logInfo(message))
+      })
+    return session(up).pipe(
       Effect.catchAll((error) => {
         if (established)
           return Effect.zipRight(observer.down(error.detail), Effect.logWarning(`connection lost: ${error.detail}; reconnecting`))
@@ -55,4 +73,37 @@ export const supervise = (
     Effect.forever,
     Effect.annotateLogs({ component: options.component, server: options.server })
   )
+}
+
+/**
+ * One endpoint's deliveries as a stream: `session` feeds `queue` under
+ * `supervise`, in a fiber that lives as long as the stream is read.
+ */
+export const supervisedDeliveries = (
+  queue: Effect.Effect<Queue.Queue<Delivery>>,
+  session: (out: Queue.Queue<Delivery>, established: Established) => Effect.Effect<unknown, TransportError>,
+  options: SuperviseOptions
+): Stream.Stream<Delivery> =>
+  Stream.unwrapScoped(
+    Effect.gen(function* () {
+      const out = yield* queue
+      yield* supervise((established) => session(out, established), options).pipe(Effect.forkScoped)
+      return Stream.fromQueue(out)
+    })
+  )
+
+/**
+ * Keep-alive timings for a ping timeout T: ping T/3 after each answer, with
+ * a T/2 deadline, so a server silent since its last answer is declared dead
+ * after at most 5T/6, within T even with timer and scheduling slack.
+ */
+export const pingTimings = (pingTimeoutMs: number): { readonly intervalMs: number; readonly deadlineMs: number } => ({
+  intervalMs: Math.max(1, Math.floor(pingTimeoutMs / 3)),
+  deadlineMs: Math.max(1, Math.floor(pingTimeoutMs / 2))
+})
+
+/** Forever: wait the interval, then `ping` with the deadline; ends with the first ping that fails. */
+export const keepPinging = <E>(pingTimeoutMs: number, ping: (deadlineMs: number) => Effect.Effect<void, E>): Effect.Effect<never, E> => {
+  const { intervalMs, deadlineMs } = pingTimings(pingTimeoutMs)
+  return Effect.forever(Effect.zipRight(Effect.sleep(Duration.millis(intervalMs)), ping(deadlineMs)))
 }

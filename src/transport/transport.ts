@@ -6,6 +6,7 @@ import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import type * as Stream from "effect/Stream"
+import { formatHostPort } from "../net/address.js"
 
 /** A fanout server as the transport sees it: where, which channels, how patient. */
 export interface FanoutEndpoint {
@@ -97,11 +98,7 @@ export interface Delivery {
 export const serverName = (
   endpoint: { readonly host: string; readonly port: number } | { readonly urls: ReadonlyArray<string> }
 ): string =>
-  "urls" in endpoint
-    ? endpoint.urls.join(",")
-    : endpoint.host.includes(":")
-    ? `[${endpoint.host}]:${endpoint.port}`
-    : `${endpoint.host}:${endpoint.port}`
+  "urls" in endpoint ? endpoint.urls.join(",") : formatHostPort(endpoint.host, endpoint.port)
 
 export class TransportError extends Data.TaggedError("TransportError")<{
   readonly reason: "Connect" | "Timeout" | "Closed" | "Read" | "Write" | "Busy" | "Invalid" | "Auth" | "Tls" | "Unacknowledged"

@@ -2,7 +2,7 @@
  * The broker's reply to `info`: a block of `name: value` lines, using the
  * fanout server's names where it has the same number, then the broker's own.
  */
-import type { BrokerStats } from "../broker.js"
+import type { BrokerStats } from "../model.js"
 
 const formatUptime = (seconds: number): string =>
   `${Math.floor(seconds / 86400)}d ${Math.floor(seconds / 3600) % 24}h ${Math.floor(seconds / 60) % 60}m ${seconds % 60}s`

@@ -2,15 +2,14 @@
  * A supervised fanout subscription: connect, subscribe, confirm with a ping,
  * keep pinging, and reconnect with capped, jittered exponential backoff.
  */
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Queue from "effect/Queue"
-import * as Stream from "effect/Stream"
+import type * as Stream from "effect/Stream"
 import { encodeRequest } from "../../protocol/request.js"
 import { quietObserver, serverName, TransportError, type Delivery, type FanoutEndpoint as Endpoint, type SessionObserver } from "../transport.js"
 import { connect, type Notice } from "./connection.js"
 import { DELIVERY_BUFFER, droppedDeliveries } from "../dropped.js"
-import { defaultBackoff, supervise, type BackoffOptions } from "../supervise.js"
+import { defaultBackoff, keepPinging, supervisedDeliveries, type BackoffOptions, type Established } from "../supervise.js"
 
 export { defaultBackoff, reconnectSchedule, type BackoffOptions } from "../supervise.js"
 
@@ -33,12 +32,12 @@ const subscribeText = (endpoint: Endpoint): Effect.Effect<string, TransportError
 
 /**
  * One connection's life, from connect to its failure: it never succeeds.
- * `onEstablished` runs once the subscriptions are confirmed.
+ * It is established once the subscriptions are confirmed.
  */
 const session = (
   endpoint: Endpoint,
   out: Queue.Queue<Delivery>,
-  onEstablished: () => void,
+  established: Established,
   observer: SessionObserver
 ): Effect.Effect<never, TransportError> =>
   Effect.scoped(
@@ -54,21 +53,12 @@ const session = (
         },
         onNotice: logNotice
       })
-      // Ping T/3 after each pong with a T/2 deadline: a server silent since
-      // its last pong is declared dead after at most 5T/6, within T even
-      // with timer and scheduling slack.
-      const interval = Math.max(1, Math.floor(endpoint.pingTimeoutMs / 3))
-      const deadline = Math.max(1, Math.floor(endpoint.pingTimeoutMs / 2))
       const run = Effect.gen(function* () {
         yield* connection.write(yield* subscribeText(endpoint))
         // The pong after the subscribes is their acknowledgement.
         yield* connection.ping(endpoint.pingTimeoutMs)
-        onEstablished()
-        yield* observer.connected
-        yield* Effect.logInfo(`connected, subscribed to ${endpoint.channels.join(", ")}`)
-        return yield* Effect.forever(
-          Effect.zipRight(Effect.sleep(Duration.millis(interval)), connection.ping(deadline)).pipe(Effect.zipRight(observer.pong))
-        )
+        yield* established(`connected, subscribed to ${endpoint.channels.join(", ")}`)
+        return yield* keepPinging(endpoint.pingTimeoutMs, (deadlineMs) => Effect.zipRight(connection.ping(deadlineMs), observer.pong))
       })
       return yield* Effect.raceFirst(run, connection.closed)
     })
@@ -83,15 +73,8 @@ export const superviseDeliveries = (
   backoff: BackoffOptions = defaultBackoff,
   observer: SessionObserver = quietObserver
 ): Stream.Stream<Delivery> =>
-  Stream.unwrapScoped(
-    Effect.gen(function* () {
-      const out = yield* Queue.bounded<Delivery>(DELIVERY_BUFFER)
-      yield* supervise((onEstablished) => session(endpoint, out, onEstablished, observer), {
-        backoff,
-        observer,
-        component: "fanout",
-        server: serverName(endpoint)
-      }).pipe(Effect.forkScoped)
-      return Stream.fromQueue(out)
-    })
+  supervisedDeliveries(
+    Queue.bounded<Delivery>(DELIVERY_BUFFER),
+    (out, established) => session(endpoint, out, established, observer),
+    { backoff, observer, component: "fanout", server: serverName(endpoint) }
   )

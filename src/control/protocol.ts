@@ -1,0 +1,118 @@
+/**
+ * The control socket's protocol, for both sides: a client sends one request
+ * line and reads one JSON line, whose shape per request is an Effect Schema here.
+ */
+import * as Data from "effect/Data"
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+
+/** Where the control socket lives by default: the pid file's path with `.sock` for `.pid`. */
+export const controlSocketBeside = (pidFile: string): string =>
+  pidFile.endsWith(".pid") ? `${pidFile.slice(0, -4)}.sock` : `${pidFile}.sock`
+
+/** The requests the daemon serves, one line each. (`publish <channel> <message>` comes next: its answer is below.) */
+export type ControlRequest = "status" | "reload"
+
+export const parseControlRequest = (line: string): ControlRequest | undefined =>
+  line === "status" || line === "reload" ? line : undefined
+
+/** One server's connection, as `daemon status` shows it; times are epoch milliseconds. */
+export const ServerState = Schema.Struct({
+  server: Schema.String,
+  channels: Schema.Array(Schema.String),
+  state: Schema.Literal("connecting", "connected", "down"),
+  connectedSince: Schema.optional(Schema.Number),
+  lastPong: Schema.optional(Schema.Number),
+  /** Connection attempts after a failure or a lost connection. */
+  reconnects: Schema.Number,
+  lastError: Schema.optional(Schema.String)
+})
+export type ServerState = typeof ServerState.Type
+
+/** The answer to `status`. */
+export const StatusSnapshot = Schema.Struct({
+  pid: Schema.Number,
+  node_name: Schema.String,
+  config: Schema.String,
+  started_at: Schema.Number,
+  servers: Schema.Array(ServerState),
+  /** Decisions by outcome (`executed`, `rejected at filter`, …). */
+  messages: Schema.Record({ key: Schema.String, value: Schema.Number }),
+  actions: Schema.Struct({ pending: Schema.Number, executed: Schema.Number, failed: Schema.Number, dropped: Schema.Number })
+})
+export type StatusSnapshot = typeof StatusSnapshot.Type
+
+/** What a reload did: servers kept, (re)started and stopped, and the changed keys only a restart applies. */
+export const ReloadOutcome = Schema.Struct({
+  kept: Schema.Number,
+  started: Schema.Number,
+  stopped: Schema.Number,
+  needRestart: Schema.Array(Schema.String)
+})
+export type ReloadOutcome = typeof ReloadOutcome.Type
+
+/** A verb's failure, as every verb that can fail answers it. */
+const Refusal = Schema.Struct({ ok: Schema.Literal(false), error: Schema.String })
+
+/** The answer to `reload`: the outcome, or why the new config was refused (the running one stays). */
+export const ReloadAnswer = Schema.Union(Schema.Struct({ ok: Schema.Literal(true), ...ReloadOutcome.fields }), Refusal)
+export type ReloadAnswer = typeof ReloadAnswer.Type
+
+/** The answer to `publish <channel> <message>` (served from the next version): the message's `_id`, or why not. */
+export const PublishAnswer = Schema.Union(Schema.Struct({ ok: Schema.Literal(true), id: Schema.String }), Refusal)
+export type PublishAnswer = typeof PublishAnswer.Type
+
+/** The answer to a request line the daemon does not know (an older daemon, or garbage). */
+export const UnknownRequest = Schema.Struct({ error: Schema.String })
+
+/** The answer line a daemon writes for `answer`. */
+export const encodeAnswer = <A, I>(schema: Schema.Schema<A, I>, answer: A): string =>
+  `${Schema.encodeSync(Schema.parseJson(schema))(answer)}\n`
+
+export class ControlError extends Data.TaggedError("ControlError")<{
+  readonly reason: "Listen" | "InUse" | "Unavailable" | "Refused" | "Protocol"
+  readonly path: string
+  readonly detail: string
+}> {
+  override get message(): string {
+    switch (this.reason) {
+      case "Listen":
+        return `cannot open control socket ${this.path}: ${this.detail}`
+      case "InUse":
+        return `control socket ${this.path} is in use by a running process: ${this.detail}`
+      case "Unavailable":
+        return `cannot reach the daemon's control socket ${this.path}: ${this.detail}`
+      case "Refused":
+        return `the daemon on control socket ${this.path} refused the request: ${this.detail}`
+      case "Protocol":
+        return `unexpected answer on control socket ${this.path}: ${this.detail}`
+    }
+  }
+}
+
+const describeIssues = (error: ParseResult.ParseError): string =>
+  ParseResult.ArrayFormatter.formatErrorSync(error)
+    .slice(0, 3)
+    .map((issue) => (issue.path.length === 0 ? issue.message : `${issue.path.join(".")}: ${issue.message}`))
+    .join("; ")
+
+/**
+ * Reads the answer line to `request` with the schema of its answer: a
+ * daemon's refusal of the request is a `Refused` error, anything else that
+ * does not fit is a `Protocol` error naming what did not.
+ */
+export const decodeAnswer = <A, I>(
+  schema: Schema.Schema<A, I>,
+  request: string,
+  path: string,
+  text: string
+): Either.Either<A, ControlError> => {
+  const decoded = Schema.decodeUnknownEither(Schema.parseJson(schema))(text)
+  if (Either.isRight(decoded)) return Either.right(decoded.right)
+  const refused = Schema.decodeUnknownEither(Schema.parseJson(UnknownRequest))(text)
+  if (Either.isRight(refused)) return Either.left(new ControlError({ reason: "Refused", path, detail: refused.right.error }))
+  return Either.left(
+    new ControlError({ reason: "Protocol", path, detail: `the answer to ${JSON.stringify(request)} does not fit: ${describeIssues(decoded.left)}` })
+  )
+}
