@@ -501,8 +501,9 @@ describe("SPEC §5: YAML errors and documents of the wrong shape", () => {
   it("reports a duplicate mapping key as a syntax error at the second key", () => {
     const error = refusal("log_level: 1\nlog_level: 3\nservers: []\n")
     expect(error.reason).toBe("Syntax")
-    expect(error.issues).toEqual([{ path: "", message: "line 2, column 1: Map keys must be unique" }])
-    expect(error.message).toBe("invalid YAML in <inline> at line 2, column 1: Map keys must be unique")
+    const where = "line 2, column 1: Map keys must be unique\n  likely cause: \"log_level\" is first set at line 1, column 1\n    1 | log_level: 1"
+    expect(error.issues).toEqual([{ path: "", message: where }])
+    expect(error.message).toBe(`invalid YAML in <inline> at ${where}`)
   })
 
   it("refuses an alias bomb (\"billion laughs\") as a syntax error at the first alias", () => {
