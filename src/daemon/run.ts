@@ -20,6 +20,7 @@ import { startDaemon, type DaemonHandle, type ReloadOutcome } from "./daemon.js"
 import { holdPidFile } from "./pidfile.js"
 import { ioFriendlyScheduler } from "./scheduler.js"
 import { onSignal } from "./signal.js"
+import { checkDirectory } from "./stateFile.js"
 
 /** What a reload answers on the control socket. */
 export type ReloadAnswer = ({ readonly ok: true } & ReloadOutcome) | { readonly ok: false; readonly error: string }
@@ -97,6 +98,7 @@ export const runForeground = (config: Config, pidFile: string | undefined) => {
       if (config.metrics !== undefined) yield* serveMetrics(config.metrics)
       const socket = config.control_socket ?? (pidFile === undefined ? undefined : controlSocketBeside(pidFile))
       if (socket !== undefined) {
+        yield* checkDirectory(socket, "control socket")
         const runtime = yield* Effect.runtime<never>()
         yield* serveControl(
           socket,

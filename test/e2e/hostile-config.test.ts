@@ -93,3 +93,25 @@ describe("a reload that fails logs why and answers daemon reload with it", () =>
     expect(fs.existsSync(pidFile)).toBe(false)
   }, 30_000)
 })
+
+describe("a pid file or control socket in a directory others can write is refused (exit 2, naming the directory)", () => {
+  it("pid_file and control_socket in a world-writable directory", async () => {
+    const dir = tempDir()
+    const open = path.join(dir, "open")
+    fs.mkdirSync(open)
+    fs.chmodSync(open, 0o1777)
+    const pidFile = path.join(open, "f2bc.pid")
+    const config = writeConfig(dir, hub(dir).replace(/^pid_file: .*$/m, `pid_file: ${pidFile}`))
+    const refused = await runF2bc(["daemon", "run", "--config", config])
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toContain(`f2bc: refusing pid file ${pidFile}: its directory ${open} is writable by group and others (mode 01777)`)
+    expect(fs.readdirSync(open)).toEqual([])
+
+    const socket = path.join(open, "f2bc.sock")
+    writeConfig(dir, `${hub(dir)}control_socket: ${socket}\n`)
+    const socketRefused = await runF2bc(["daemon", "run", "--config", config])
+    expect(socketRefused.code).toBe(2)
+    expect(socketRefused.stderr).toContain(`f2bc: refusing control socket ${socket}: its directory ${open} is writable by group and others`)
+    expect(fs.existsSync(path.join(dir, "f2bc.pid"))).toBe(false)
+  }, 20_000)
+})
