@@ -23,6 +23,8 @@ export interface BrokerOptions {
   readonly maxOutputBytes: number
   /** Channels one client may subscribe to (`all` included); further subscribes are ignored and counted. */
   readonly maxSubscriptions: number
+  /** Bytes of channel names one client may hold subscribed (`all` included); further subscribes are ignored and counted. */
+  readonly maxSubscriptionBytes: number
 }
 
 export const defaultBrokerOptions: BrokerOptions = {
@@ -31,7 +33,8 @@ export const defaultBrokerOptions: BrokerOptions = {
   maxClients: 1024,
   maxLineBytes: 64 * 1024,
   maxOutputBytes: 1024 * 1024,
-  maxSubscriptions: 1024
+  maxSubscriptions: 1024,
+  maxSubscriptionBytes: 64 * 1024
 }
 
 /** A snapshot of the broker's gauges and counters (the same numbers `info` reports). */

@@ -193,6 +193,10 @@ export const RawBroker = Schema.Struct({
   max_subscriptions: Schema.optionalWith(PositiveInt, {
     exact: true,
     default: () => Defaults.broker.max_subscriptions
+  }),
+  max_subscription_bytes: Schema.optionalWith(PositiveInt, {
+    exact: true,
+    default: () => Defaults.broker.max_subscription_bytes
   })
 })
 

@@ -195,7 +195,8 @@ export const startDaemon = (config: Config): Effect.Effect<DaemonHandle, BrokerE
         maxClients: config.broker.max_clients,
         maxLineBytes: config.broker.max_line_bytes,
         maxOutputBytes: config.broker.max_output_bytes,
-        maxSubscriptions: config.broker.max_subscriptions
+        maxSubscriptions: config.broker.max_subscriptions,
+        maxSubscriptionBytes: config.broker.max_subscription_bytes
       })
     }
     let current = currentOf(config)

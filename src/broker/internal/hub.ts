@@ -48,6 +48,8 @@ export interface Hub {
 interface Client {
   readonly peer: Peer
   readonly channels: Set<string>
+  /** UTF-8 bytes of the channel names in `channels`: what this client makes the broker keep. */
+  channelBytes: number
   splitter: SplitterState
   open: boolean
   /** Output not yet handed to the socket: written as one chunk by `flush`. */
@@ -69,7 +71,7 @@ const sameItems = (a: ReadonlyArray<Uint8Array>, b: ReadonlyArray<Uint8Array>): 
 }
 
 export const makeHub = (
-  options: Pick<BrokerOptions, "maxClients" | "maxLineBytes" | "maxOutputBytes" | "maxSubscriptions">,
+  options: Pick<BrokerOptions, "maxClients" | "maxLineBytes" | "maxOutputBytes" | "maxSubscriptions" | "maxSubscriptionBytes">,
   notify: (event: HubEvent) => void,
   now: () => number = Date.now
 ): Hub => {
@@ -101,12 +103,15 @@ export const makeHub = (
 
   const subscribe = (client: Client, channel: string): void => {
     if (client.channels.has(channel)) return
-    // Without a bound, one client could grow the subscription table without limit.
-    if (client.channels.size >= options.maxSubscriptions) {
+    // Without these bounds, one client could grow the subscription table without limit: in entries, and in
+    // the bytes of their names (1024 names of 64 KiB were 64 MiB).
+    const bytes = Buffer.byteLength(channel)
+    if (client.channels.size >= options.maxSubscriptions || client.channelBytes + bytes > options.maxSubscriptionBytes) {
       counters.ignoredRequests++
       return
     }
     client.channels.add(channel)
+    client.channelBytes += bytes
     const set = subscribers.get(channel)
     if (set === undefined) subscribers.set(channel, new Set([client]))
     else set.add(client)
@@ -116,6 +121,7 @@ export const makeHub = (
 
   const unsubscribe = (client: Client, channel: string): boolean => {
     if (!client.channels.delete(channel)) return false
+    client.channelBytes -= Buffer.byteLength(channel)
     const set = subscribers.get(channel)
     if (set !== undefined) {
       set.delete(client)
@@ -239,6 +245,7 @@ export const makeHub = (
     const client: Client = {
       peer,
       channels: new Set(),
+      channelBytes: 0,
       splitter: initialSplitter,
       open: true,
       queue: [],
