@@ -20,6 +20,8 @@ export interface BrokerOptions {
   readonly maxOutputBytes: number
   /** Channels one client may subscribe to (`all` included); further subscribes are ignored and counted. */
   readonly maxSubscriptions: number
+  /** Bytes of channel names one client may hold subscribed (`all` included); further subscribes are ignored and counted. */
+  readonly maxSubscriptionBytes: number
 }
 
 /** The config's `broker:` defaults (`config/model.ts`), which `f2bc broker` uses too. */
@@ -29,7 +31,8 @@ export const defaultBrokerOptions: BrokerOptions = {
   maxClients: Defaults.broker.max_clients,
   maxLineBytes: Defaults.broker.max_line_bytes,
   maxOutputBytes: Defaults.broker.max_output_bytes,
-  maxSubscriptions: Defaults.broker.max_subscriptions
+  maxSubscriptions: Defaults.broker.max_subscriptions,
+  maxSubscriptionBytes: Defaults.broker.max_subscription_bytes
 }
 
 /** A snapshot of the broker's gauges and counters (the same numbers `info` reports). */

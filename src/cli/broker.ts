@@ -22,6 +22,10 @@ const maxSubscriptions = Options.integer("max-subscriptions").pipe(
   Options.withDescription("channels one client may subscribe to"),
   Options.withDefault(Defaults.broker.max_subscriptions)
 )
+const maxSubscriptionBytes = Options.integer("max-subscription-bytes").pipe(
+  Options.withDescription("bytes of channel names one client may hold subscribed"),
+  Options.withDefault(Defaults.broker.max_subscription_bytes)
+)
 // Not --log-level: @effect/cli reserves that name for its own option.
 const logLevel = Options.integer("level").pipe(
   Options.withDescription("log level as in the config's log_level: 0 errors, 1 warnings, 2 info, 3 debug"),
@@ -30,7 +34,7 @@ const logLevel = Options.integer("level").pipe(
 
 export const brokerCommand = Command.make(
   "broker",
-  { host, port, maxClients, maxLineBytes, maxOutputBytes, maxSubscriptions, logLevel },
+  { host, port, maxClients, maxLineBytes, maxOutputBytes, maxSubscriptions, maxSubscriptionBytes, logLevel },
   (args) =>
     Effect.gen(function* () {
       const { makeBroker } = yield* Effect.promise(() => import("../broker/broker.js"))
@@ -46,7 +50,8 @@ export const brokerCommand = Command.make(
             maxClients: args.maxClients,
             maxLineBytes: args.maxLineBytes,
             maxOutputBytes: args.maxOutputBytes,
-            maxSubscriptions: args.maxSubscriptions
+            maxSubscriptions: args.maxSubscriptions,
+            maxSubscriptionBytes: args.maxSubscriptionBytes
           })
           return yield* Effect.never
         })

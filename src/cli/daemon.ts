@@ -14,7 +14,7 @@ import * as path from "node:path"
 import { resolveConfigPath } from "../config/index.js"
 import { askControl } from "../control/client.js"
 import { controlSocketBeside, ReloadAnswer, StatusSnapshot } from "../control/protocol.js"
-import { CliExit, runtimeError } from "./exit.js"
+import { CliExit, runtimeError, usageError } from "./exit.js"
 import { configText, loadConfigFrom } from "./options.js"
 
 const DEFAULT_PID_FILE = "/run/f2bc.pid"
@@ -124,7 +124,10 @@ export const daemonCommand = Command.make("daemon", { mode, config, pidFile }, (
 
     if (args.mode === "run") {
       const { runForeground } = yield* Effect.promise(() => import("../daemon/run.js"))
-      return yield* runForeground(loaded, pid).pipe(Effect.mapError((error) => runtimeError(error.message)))
+      // A pid file or control socket in a directory others can write is a config error (exit 2).
+      return yield* runForeground(loaded, pid).pipe(
+        Effect.mapError((error) => (error._tag === "StateFileError" && error.reason === "Unsafe" ? usageError : runtimeError)(error.message))
+      )
     }
     const pidPath = pid ?? DEFAULT_PID_FILE
     const { start } = yield* Effect.promise(control)

@@ -13,7 +13,7 @@ import { ConfigError } from "./errors.js"
 import { friendlyIssues } from "./issues.js"
 import { Defaults, type ChannelConfig, type Config, type MetricsConfig, type NatsServerConfig, type ServerConfig } from "./model.js"
 import { consumerNameOf } from "./nats.js"
-import { samePath, toConfigIssues, type PathIssue } from "./path.js"
+import { pathKey, toConfigIssues, type PathIssue } from "./path.js"
 import { ignoreEntries, ruleIssues } from "./rules.js"
 import { RawConfig, type RawChannel, type RawServer } from "./schema.js"
 import { parseYaml } from "./yaml.js"
@@ -36,10 +36,9 @@ export const decodeConfig = (text: string, source: string): Either.Either<Config
     }
     const decoded = decodeRaw(document)
     const schemaIssues = Either.isLeft(decoded) ? friendlyIssues(decoded.left.issue) : []
-    // A rule issue at a path the schema already reported would say the same thing twice.
-    const extraIssues = ruleIssues(document).filter(
-      (issue) => !schemaIssues.some((reported) => samePath(reported.path, issue.path))
-    )
+    // A rule issue at a path the schema already reported would say the same thing twice (a Set: linear in the issues).
+    const reported = new Set(schemaIssues.map((issue) => pathKey(issue.path)))
+    const extraIssues = ruleIssues(document).filter((issue) => !reported.has(pathKey(issue.path)))
     const issues = [...schemaIssues, ...extraIssues]
     if (Either.isLeft(decoded) || issues.length > 0) return yield* Either.left(invalid(source, issues))
     return yield* Either.mapLeft(resolveConfig(decoded.right, source), (issues) => invalid(source, issues))

@@ -1,11 +1,11 @@
 /**
  * Guarded reads of the files that decide what runs as root (SPEC §6): the
  * config and the secret files are refused when others could change (or, for
- * a secret, read) them. Each file is checked on the descriptor it is read from.
+ * a secret, read) them, or when they are not regular files. Each file is checked on the descriptor it is read from.
  */
 import * as Effect from "effect/Effect"
-import type { Stats } from "node:fs"
-import { open } from "node:fs/promises"
+import { constants, type Stats } from "node:fs"
+import { open, type FileHandle } from "node:fs/promises"
 import { ConfigError } from "./errors.js"
 import { describeReadError } from "./read-error.js"
 
@@ -48,16 +48,49 @@ interface NamedAt {
 const refuse = (where: NamedAt, reason: ConfigError["reason"], message: string): ConfigError =>
   new ConfigError({ source: where.source, reason, issues: [{ path: where.field, message }] })
 
+/** Largest file read of each kind: a config of a few thousand channels is well under 1 MiB. */
+export const MAX_BYTES: Readonly<Record<GuardedKind, number>> = { config: 4 * 1024 * 1024, secret: SECRET_MAX_BYTES, certificate: 1024 * 1024 }
+
+// O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever, in a libuv
+// thread no signal interrupts (the daemon could then not even stop). Regular files ignore the flag.
+const READ_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK
+
+/** `a FIFO`, `a directory`…: what a file that is not a regular file is. */
+export const fileKind = (stats: Pick<Stats, "isDirectory" | "isFIFO" | "isSocket" | "isCharacterDevice" | "isBlockDevice" | "isSymbolicLink">): string =>
+  stats.isDirectory() ? "a directory"
+  : stats.isFIFO() ? "a FIFO"
+  : stats.isSocket() ? "a socket"
+  : stats.isCharacterDevice() ? "a character device"
+  : stats.isBlockDevice() ? "a block device"
+  : stats.isSymbolicLink() ? "a symbolic link"
+  : "not a regular file"
+
+/** Up to `limit` + 1 bytes: one more than allowed tells a file that grew past the limit while it was read. */
+const readAtMost = async (handle: FileHandle, limit: number): Promise<Buffer> => {
+  const buffer = Buffer.alloc(limit + 1)
+  let filled = 0
+  while (filled < buffer.length) {
+    const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled)
+    if (bytesRead === 0) break
+    filled += bytesRead
+  }
+  return buffer.subarray(0, filled)
+}
+
 /**
- * Reads `path` after checking its owner and mode. `source` and `field` say
- * where it was named (the config file and e.g. `servers[0].channels[0].secret_file`).
+ * Reads `path` after checking on its descriptor that it is a regular file, its owner and mode, and its size.
+ * `where` says where it was named (the config file and e.g. `servers[0].channels[0].secret_file`).
  */
 export const readGuarded = (path: string, kind: GuardedKind, where: NamedAt): Effect.Effect<Buffer, ConfigError> => {
   // A config that cannot be read is a Read error; a secret's problems are all Secret errors naming the file.
   const unreadable = kind === "config" ? "Read" : "Secret"
+  const named = (detail: string) => (kind === "config" ? detail : `${path} ${detail}`)
+  const limit = MAX_BYTES[kind]
+  const tooLarge = (size: number) =>
+    refuse(where, unreadable, named(`is ${size} bytes: a ${kind} file holds at most ${limit}`))
   return Effect.acquireUseRelease(
     Effect.tryPromise({
-      try: () => open(path, "r"),
+      try: () => open(path, READ_FLAGS),
       catch: (cause) =>
         refuse(where, unreadable, kind === "config" ? describeReadError(cause) : `cannot read ${path}: ${describeReadError(cause)}`)
     }),
@@ -67,16 +100,15 @@ export const readGuarded = (path: string, kind: GuardedKind, where: NamedAt): Ef
           try: () => handle.stat(),
           catch: (cause) => refuse(where, unreadable, describeReadError(cause))
         })
-        if (!stats.isFile())
-          return yield* Effect.fail(refuse(where, unreadable, kind === "config" ? "not a regular file" : `${path} is not a regular file`))
+        if (!stats.isFile()) return yield* Effect.fail(refuse(where, unreadable, named(`is ${fileKind(stats)}, not a regular file`)))
         const problem = fileProblem(stats, kind, currentUid())
         if (problem !== undefined) return yield* Effect.fail(refuse(where, "Unsafe", `${path} ${problem}`))
-        if (kind === "secret" && stats.size > SECRET_MAX_BYTES)
-          return yield* Effect.fail(refuse(where, "Secret", `${path} is ${stats.size} bytes: a secret file holds at most ${SECRET_MAX_BYTES}`))
-        return yield* Effect.tryPromise({
-          try: () => handle.readFile(),
+        if (stats.size > limit) return yield* Effect.fail(tooLarge(stats.size))
+        const bytes = yield* Effect.tryPromise({
+          try: () => readAtMost(handle, limit),
           catch: (cause) => refuse(where, unreadable, describeReadError(cause))
         })
+        return bytes.length > limit ? yield* Effect.fail(tooLarge(bytes.length)) : bytes
       }),
     (handle) => Effect.promise(() => handle.close())
   )

@@ -116,6 +116,8 @@ export interface BrokerConfig {
   readonly max_output_bytes: number
   /** Channels one client may subscribe to. */
   readonly max_subscriptions: number
+  /** Bytes of channel names one client may hold subscribed. */
+  readonly max_subscription_bytes: number
 }
 
 export interface MetricsConfig {
@@ -189,7 +191,8 @@ export const Defaults = {
     max_clients: 1024,
     max_line_bytes: 65_536,
     max_output_bytes: 1_048_576,
-    max_subscriptions: 1024
+    max_subscriptions: 1024,
+    max_subscription_bytes: 65_536
   }
 } as const satisfies Pick<
   Config,

@@ -43,7 +43,9 @@ export const comparePath = (a: IssuePath, b: IssuePath): number => {
   return a.length - b.length
 }
 
-export const samePath = (a: IssuePath, b: IssuePath): boolean => comparePath(a, b) === 0
+/** A string equal for two paths exactly when comparePath finds them equal (indexes stay numbers, keys strings). */
+export const pathKey = (path: IssuePath): string =>
+  JSON.stringify(path.map((segment) => (typeof segment === "number" ? segment : String(segment))))
 
 /** Ordered by path (stable: issues at one path keep their order), then rendered. */
 export const toConfigIssues = (issues: ReadonlyArray<PathIssue>): ReadonlyArray<ConfigIssue> =>

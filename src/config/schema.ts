@@ -188,7 +188,8 @@ export const RawBroker = Schema.Struct({
   max_clients: Schema.optionalWith(PositiveInt, { exact: true, default: () => Defaults.broker.max_clients }),
   max_line_bytes: Schema.optionalWith(PositiveInt, { exact: true, default: () => Defaults.broker.max_line_bytes }),
   max_output_bytes: Schema.optionalWith(PositiveInt, { exact: true, default: () => Defaults.broker.max_output_bytes }),
-  max_subscriptions: Schema.optionalWith(PositiveInt, { exact: true, default: () => Defaults.broker.max_subscriptions })
+  max_subscriptions: Schema.optionalWith(PositiveInt, { exact: true, default: () => Defaults.broker.max_subscriptions }),
+  max_subscription_bytes: Schema.optionalWith(PositiveInt, { exact: true, default: () => Defaults.broker.max_subscription_bytes })
 })
 
 /** `host:port` or `[v6]:port`; port 0 picks a free one. */

@@ -40,7 +40,8 @@ const hostBroker = (config: Config): Effect.Effect<void, BrokerError, Scope.Scop
     maxClients: broker.max_clients,
     maxLineBytes: broker.max_line_bytes,
     maxOutputBytes: broker.max_output_bytes,
-    maxSubscriptions: broker.max_subscriptions
+    maxSubscriptions: broker.max_subscriptions,
+    maxSubscriptionBytes: broker.max_subscription_bytes
   }))
 }
 

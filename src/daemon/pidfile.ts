@@ -1,33 +1,33 @@
 /**
- * The pid file: written atomically by a running daemon, removed when it
- * stops, and read by `daemon start|stop|status`. A stale file never blocks.
+ * The pid file: written atomically by a running daemon (in a directory only root can write, see stateFile.ts),
+ * removed when it stops, and read by `daemon start|stop|status`. A stale file never blocks.
  */
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Predicate from "effect/Predicate"
 import * as fs from "node:fs"
 import type * as Scope from "effect/Scope"
+import { readStateFile, writeStateFile, type StateFileError } from "./stateFile.js"
 
 export class PidFileError extends Data.TaggedError("PidFileError")<{
-  readonly reason: "Running" | "Write"
+  readonly reason: "Running"
   readonly path: string
   readonly detail: string
 }> {
   override get message(): string {
-    return this.reason === "Running"
-      ? `another f2bc daemon is running (pid file ${this.path}: ${this.detail})`
-      : `cannot write pid file ${this.path}: ${this.detail}`
+    return `another f2bc daemon is running (pid file ${this.path}: ${this.detail})`
   }
 }
 
-/** The pid recorded in `path`, or undefined when the file is absent or unreadable. */
+/** A pid file holds a decimal pid and a newline. */
+const MAX_PID_FILE_BYTES = 32
+
+/** The pid recorded in `path`, or undefined when the file is absent, unreadable, or not a regular file. */
 export const readPid = (path: string): number | undefined => {
-  try {
-    const pid = Number.parseInt(fs.readFileSync(path, "utf8").trim(), 10)
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined
-  } catch {
-    return undefined
-  }
+  const bytes = readStateFile(path, MAX_PID_FILE_BYTES)
+  if (bytes === undefined) return undefined
+  const pid = Number.parseInt(bytes.toString("utf8").trim(), 10)
+  return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined
 }
 
 export const isAlive = (pid: number): boolean => {
@@ -60,20 +60,13 @@ export const runningPid = (path: string): number | undefined => {
 }
 
 /** Writes this process's pid to `path` for the scope's lifetime. */
-export const holdPidFile = (path: string): Effect.Effect<void, PidFileError, Scope.Scope> =>
+export const holdPidFile = (path: string): Effect.Effect<void, PidFileError | StateFileError, Scope.Scope> =>
   Effect.acquireRelease(
-    Effect.suspend(() => {
+    Effect.suspend((): Effect.Effect<void, PidFileError | StateFileError> => {
       const other = runningPid(path)
       if (other !== undefined && other !== process.pid)
         return Effect.fail(new PidFileError({ reason: "Running", path, detail: `pid ${other} is alive` }))
-      return Effect.try({
-        try: () => {
-          const temporary = `${path}.${process.pid}.tmp`
-          fs.writeFileSync(temporary, `${process.pid}\n`, { mode: 0o644 })
-          fs.renameSync(temporary, path)
-        },
-        catch: (cause) => new PidFileError({ reason: "Write", path, detail: cause instanceof Error ? cause.message : String(cause) })
-      })
+      return writeStateFile(path, "pid file", `${process.pid}\n`)
     }),
     () =>
       Effect.sync(() => {

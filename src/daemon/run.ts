@@ -2,10 +2,13 @@
  * `daemon run`: the foreground daemon with its layers (logging, executor,
  * transport), the pid file, the control socket, and SIGHUP (reopen the log, reload the config).
  */
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
+import type { ConfigError } from "../config/errors.js"
 import { loadConfig } from "../config/load.js"
 import type { Config } from "../config/model.js"
 import * as Executor from "../exec/executor.js"
@@ -18,17 +21,31 @@ import { startDaemon, type DaemonHandle } from "./daemon.js"
 import { holdPidFile } from "./pidfile.js"
 import { ioFriendlyScheduler } from "./scheduler.js"
 import { onSignal } from "../platform/signal.js"
+import { checkDirectory } from "./stateFile.js"
 
-/** Re-reads the config file; an invalid one is logged and the running config stays. */
+/** Why a reload failed: the config's error, or an unexpected one (a defect: its stack goes to the log). */
+const reloadFailure = (cause: Cause.Cause<ConfigError>): string =>
+  Option.match(Cause.failureOption(cause), {
+    onSome: (error) => error.message,
+    onNone: () => {
+      const defect = Cause.squash(cause)
+      return `unexpected error: ${defect instanceof Error ? defect.message : String(defect)}`
+    }
+  })
+
+/** Re-reads the config file; one that fails for any reason is logged and answered, and the running config stays. */
 const reloadFrom = (path: string, daemon: DaemonHandle): Effect.Effect<ReloadAnswer> =>
   loadConfig(path).pipe(
-    Effect.matchEffect({
-      onFailure: (error) =>
-        Effect.as(
-          Effect.logError(`reload refused, the running config stays: ${error.message}`),
-          { ok: false, error: error.message } as const
-        ),
-      onSuccess: (next) => Effect.map(daemon.reload(next), (outcome) => ({ ok: true, ...outcome }) as const)
+    Effect.flatMap((next) => daemon.reload(next)),
+    Effect.matchCauseEffect({
+      onFailure: (cause) => {
+        const error = reloadFailure(cause)
+        return Effect.as(
+          Effect.logError(`reload refused, the running config stays: ${error}`, ...(Cause.isDie(cause) ? [cause] : [])),
+          { ok: false, error } as const
+        )
+      },
+      onSuccess: (outcome) => Effect.succeed({ ok: true, ...outcome } as const)
     }),
     Effect.annotateLogs({ component: "daemon" })
   )
@@ -79,6 +96,7 @@ export const runForeground = (config: Config, pidFile: string | undefined) => {
       if (config.metrics !== undefined) yield* serveMetrics(config.metrics)
       const socket = config.control_socket ?? (pidFile === undefined ? undefined : controlSocketBeside(pidFile))
       if (socket !== undefined) {
+        yield* checkDirectory(socket, "control socket")
         const runtime = yield* Effect.runtime<never>()
         yield* serveControl(socket, { status: daemon.status, reload: reloadFrom(config.source, daemon) }, Runtime.runPromise(runtime))
       }

@@ -28,7 +28,8 @@ describe("broker: SPEC §1 protocol, as the fanout server speaks it", () => {
         maxClients: 1024,
         maxLineBytes: 65536,
         maxOutputBytes: 1048576,
-        maxSubscriptions: 1024
+        maxSubscriptions: 1024,
+        maxSubscriptionBytes: 65536
       })
     }))
 

@@ -109,7 +109,7 @@ describe("SPEC §8 broker hub under a client sending arbitrary bytes (fuzz)", ()
       fc.property(fc.array(hostileBytes, { minLength: 1, maxLength: 4 }), cutPoints, smallBound, (inputs, cuts, extra) => {
         const maxSubscriptions = 4
         const hub = makeHub(
-          { maxClients: 8, maxLineBytes: 32 + extra, maxOutputBytes: 1 << 20, maxSubscriptions },
+          { maxClients: 8, maxLineBytes: 32 + extra, maxOutputBytes: 1 << 20, maxSubscriptions, maxSubscriptionBytes: 1 << 16 },
           () => undefined,
           () => 1_795_605_900_500
         )

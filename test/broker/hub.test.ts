@@ -26,7 +26,7 @@ const fakePeer = (remote: string) => {
 }
 
 const setup = (
-  limits: { maxClients?: number; maxOutputBytes?: number; maxLineBytes?: number; maxSubscriptions?: number } = {}
+  limits: { maxClients?: number; maxOutputBytes?: number; maxLineBytes?: number; maxSubscriptions?: number; maxSubscriptionBytes?: number } = {}
 ) => {
   const events: Array<HubEvent> = []
   const hub = makeHub(
@@ -34,7 +34,8 @@ const setup = (
       maxClients: limits.maxClients ?? 10,
       maxLineBytes: limits.maxLineBytes ?? 1024,
       maxOutputBytes: limits.maxOutputBytes ?? 100,
-      maxSubscriptions: limits.maxSubscriptions ?? 100
+      maxSubscriptions: limits.maxSubscriptions ?? 100,
+      maxSubscriptionBytes: limits.maxSubscriptionBytes ?? 1 << 16
     },
     (event) => events.push(event),
     () => 1_795_605_900_500
@@ -67,6 +68,25 @@ describe("broker hub", () => {
     sa?.receive(bytes("unsubscribe x\nsubscribe z\n"))
     sb?.receive(bytes("announce z to z\n"))
     expect(a.written.at(-1)).toBe("z!to z\n")
+  })
+
+  it("bounds the bytes of channel names one client holds (all included); a name that would pass the budget is ignored and counted", () => {
+    const { hub } = setup({ maxSubscriptionBytes: 3 + 100 })
+    const [a, b] = [fakePeer("a"), fakePeer("b")]
+    const sa = hub.open(a)
+    const sb = hub.open(b)
+    const [long, next] = ["x".repeat(60), "y".repeat(40)]
+    // 3 (all) + 60 + 40 = 103 bytes fit; one more byte does not, in UTF-8 bytes (é is two).
+    sa?.receive(bytes(`subscribe ${long}\nsubscribe ${next}\nsubscribe z\n`))
+    expect(hub.stats()).toMatchObject({ subscriptions: 4, ignoredRequests: 1 })
+    sa?.receive(bytes(`unsubscribe ${next}\nsubscribe ${"é".repeat(20)}\nsubscribe ${"é".repeat(20)}z\n`))
+    expect(hub.stats()).toMatchObject({ subscriptions: 4, ignoredRequests: 2 })
+    sb?.receive(bytes(`announce ${long} one\nannounce z two\n`))
+    expect(a.written.slice(1)).toEqual([`${long}!one\n`])
+    // Unsubscribing frees its bytes.
+    sa?.receive(bytes(`unsubscribe ${long}\nsubscribe z\n`))
+    sb?.receive(bytes("announce z three\n"))
+    expect(a.written.at(-1)).toBe("z!three\n")
   })
 
   it("writes the same delivery to every subscriber of the channel and to nobody else", () => {

@@ -91,7 +91,8 @@ describe("SPEC §5: the seed README's config keeps working", () => {
       max_clients: 1024,
       max_line_bytes: 65_536,
       max_output_bytes: 1_048_576,
-      max_subscriptions: 1024
+      max_subscriptions: 1024,
+      max_subscription_bytes: 65_536
     })
     expect(config.log_level).toBe(2)
     expect(config.log_file).toBeUndefined()
@@ -148,7 +149,8 @@ max_line_bytes: 1024
       max_clients: 1024,
       max_line_bytes: 65_536,
       max_output_bytes: 1_048_576,
-      max_subscriptions: 1024
+      max_subscriptions: 1024,
+      max_subscription_bytes: 65_536
     })
   })
 
@@ -160,7 +162,7 @@ max_line_bytes: 1024
     const broker = decoded(config({
       top: "broker: { host: 0.0.0.0, port: 0, max_clients: 5, max_line_bytes: 100, max_output_bytes: 1000 }"
     })).broker
-    expect(broker).toEqual({ host: "0.0.0.0", port: 0, max_clients: 5, max_line_bytes: 100, max_output_bytes: 1000, max_subscriptions: 1024 })
+    expect(broker).toEqual({ host: "0.0.0.0", port: 0, max_clients: 5, max_line_bytes: 100, max_output_bytes: 1000, max_subscriptions: 1024, max_subscription_bytes: 65_536 })
   })
 
   it("allows an empty server list when the daemon only hosts the broker", () => {
@@ -382,7 +384,7 @@ describe("SPEC §5: loading is strict — unknown keys are named with the keys e
 
   it("in the broker section", () => {
     expect(issues(config({ top: "broker: { listen: 1986 }" }))).toEqual([
-      "broker.listen: unknown key (expected one of: host, port, max_clients, max_line_bytes, max_output_bytes, max_subscriptions)"
+      "broker.listen: unknown key (expected one of: host, port, max_clients, max_line_bytes, max_output_bytes, max_subscriptions, max_subscription_bytes)"
     ])
   })
 
@@ -501,8 +503,9 @@ describe("SPEC §5: YAML errors and documents of the wrong shape", () => {
   it("reports a duplicate mapping key as a syntax error at the second key", () => {
     const error = refusal("log_level: 1\nlog_level: 3\nservers: []\n")
     expect(error.reason).toBe("Syntax")
-    expect(error.issues).toEqual([{ path: "", message: "line 2, column 1: Map keys must be unique" }])
-    expect(error.message).toBe("invalid YAML in <inline> at line 2, column 1: Map keys must be unique")
+    const where = "line 2, column 1: Map keys must be unique\n  likely cause: \"log_level\" is first set at line 1, column 1\n    1 | log_level: 1"
+    expect(error.issues).toEqual([{ path: "", message: where }])
+    expect(error.message).toBe(`invalid YAML in <inline> at ${where}`)
   })
 
   it("refuses an alias bomb (\"billion laughs\") as a syntax error at the first alias", () => {

@@ -4,10 +4,11 @@
  */
 import { afterEach, describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { execFileSync } from "node:child_process"
+import { chmodSync, chownSync, constants, mkdirSync, mkdtempSync, openSync, closeSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { fileProblem, readGuarded, readSecret, SECRET_MAX_BYTES, SECRET_MIN_BYTES } from "../../src/config/guard.js"
+import { fileProblem, MAX_BYTES, readGuarded, readSecret, SECRET_MAX_BYTES, SECRET_MIN_BYTES } from "../../src/config/guard.js"
 import { loadConfig } from "../../src/config/index.js"
 
 const FILE = 0o100000
@@ -193,7 +194,50 @@ servers:
       }])
       const directory = yield* Effect.flip(readSecret(dir, { source: "s", field: "f" }))
       expect(directory.reason).toBe("Secret")
-      expect(directory.issues[0]?.message).toBe(`${dir} is not a regular file`)
+      expect(directory.issues[0]?.message).toBe(`${dir} is a directory, not a regular file`)
+    }))
+
+  /** A FIFO nobody writes to: opening it for reading without O_NONBLOCK waits for a writer forever. */
+  const fifo = (name: string): string => {
+    const path = join(dir === "" ? fresh() : dir, name)
+    execFileSync("mkfifo", ["-m", "600", path])
+    fifos.push(path)
+    return path
+  }
+  const fifos: Array<string> = []
+  // Were the read to block, this releases the libuv thread stuck in open(), so the test run can end.
+  afterEach(() => {
+    for (const path of fifos.splice(0)) {
+      try {
+        closeSync(openSync(path, constants.O_WRONLY | constants.O_NONBLOCK))
+      } catch {
+        // No reader waits: nothing to release.
+      }
+    }
+  })
+
+  it.effect("a FIFO as config, secret_file or password_file is refused at once, naming the file", () =>
+    Effect.gen(function*() {
+      const config = yield* Effect.flip(loadConfig(fifo("f2bc.yml")))
+      expect(config.reason).toBe("Read")
+      expect(config.message).toBe(`cannot read config ${join(dir, "f2bc.yml")}: is a FIFO, not a regular file`)
+      const key = fifo("a.key")
+      const secret = yield* Effect.flip(loadConfig(file("secret.yml", CONFIG(key), 0o600)))
+      expect(secret.reason).toBe("Secret")
+      expect(secret.issues).toEqual([{ path: "servers[0].channels[0].secret_file", message: `${key} is a FIFO, not a regular file` }])
+      const password = fifo("password")
+      const nats = `servers:\n  - transport: nats\n    url: nats://127.0.0.1:4222\n    user: f2bc\n    password_file: ${password}\n    channels:\n      - name: bans\n        action: "true"\n`
+      const refused = yield* Effect.flip(loadConfig(file("nats.yml", nats, 0o600)))
+      expect(refused.issues).toEqual([{ path: "servers[0].password_file", message: `${password} is a FIFO, not a regular file` }])
+    }), 10_000)
+
+  it.effect("a character device as a secret is refused; a config over the size bound is refused before it is read", () =>
+    Effect.gen(function*() {
+      const device = yield* Effect.flip(readSecret("/dev/zero", { source: "s", field: "f" }))
+      expect(device.issues[0]?.message).toBe("/dev/zero is a character device, not a regular file")
+      const big = file("big.yml", Buffer.alloc(MAX_BYTES.config + 1, 0x20), 0o600)
+      const error = yield* Effect.flip(loadConfig(big))
+      expect(error.message).toBe(`cannot read config ${big}: is ${MAX_BYTES.config + 1} bytes: a config file holds at most ${MAX_BYTES.config}`)
     }))
 
   it.effect("a secret file owned by another user is refused as Unsafe", () =>

@@ -53,7 +53,7 @@ describe("loadConfig", () => {
     Effect.gen(function*() {
       const error = yield* Effect.flip(loadConfig(tmpdir()))
       expect(error.reason).toBe("Read")
-      expect(error.message).toBe(`cannot read config ${tmpdir()}: not a regular file`)
+      expect(error.message).toBe(`cannot read config ${tmpdir()}: is a directory, not a regular file`)
     }))
 
   it.effect("an invalid file fails with reason Invalid, its path as the source", () =>

@@ -379,4 +379,27 @@ describe("broker abuse (SPEC §8): the broker stays up and keeps serving", () =>
     await probe(pair)
     expectUp(broker)
   }, 60_000)
+
+  it("subscription names are bounded in bytes: 4 clients asking for 1024 channels of 64 KiB each (256 MiB of names) keep 64 KiB each; RSS grows by less than 100 MB", async () => {
+    const broker = await startBroker(0)
+    const pid = broker.child.pid!
+    const pair = await openPair(broker.port)
+    const before = memoryOf(pid)
+    const hostile = await Promise.all([0, 1, 2, 3].map(() => connectGreeted(broker.port)))
+    await Promise.all(hostile.map(async (client, i) => {
+      // Each line just under --max-line-bytes (64 KiB), each name unique to this client.
+      const names = Array.from({ length: 1024 }, (_, j) => `h${i}-${j}-`.padEnd(64 * 1024 - 20, "n"))
+      for (const name of names) await client.write(`subscribe ${name}\n`)
+      await client.pong()
+    }))
+    const after = memoryOf(pid)
+    const fields = await info(pair.pub)
+    // all + C for the pair's subscriber, all for the publisher, and all + the first name for each hostile client.
+    expect(fields.get("current subscriptions")).toBe(String(2 + 1 + 4 * 2))
+    expect(fields.get("ignored requests")).toBe(String(4 * 1023))
+    // Without the byte bound the broker kept every name: about 70 MB per client.
+    expect(after.rss - before.rss, `RSS ${after.rss} B after ${before.rss} B`).toBeLessThan(100 * 1_000_000)
+    await probe(pair)
+    expectUp(broker)
+  }, 60_000)
 })

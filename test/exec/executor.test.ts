@@ -31,6 +31,28 @@ describe("Executor", () => {
     })
   )
 
+  it.scoped("an action that leaves a setsid grandchild holding its stdout frees its slot when it exits, not when the grandchild does", () =>
+    Effect.gen(function* () {
+      const dir = tempDir()
+      const pidFile = path.join(dir, "grandchild.pid")
+      const next = path.join(dir, "next")
+      yield* Effect.addFinalizer(() =>
+        Effect.sync(() => {
+          try {
+            process.kill(Number(fs.readFileSync(pidFile, "utf8")), "SIGKILL")
+          } catch {
+            // Never started, or gone.
+          }
+        })
+      )
+      const executor = yield* make({ concurrency: 1, queueLimit: 10, killGraceMs: 100, maxOutputBytes: 64 })
+      yield* executor.submit(job(["/bin/sh", "-c", `setsid sleep 60 & echo $! > ${pidFile}; echo x`], "a"))
+      yield* executor.submit(job(["/bin/sh", "-c", `echo ran > ${next}`], "b"))
+      // Within the job's 10 s timeout, far from the grandchild's 60 s.
+      yield* Effect.promise(() => waitUntil(() => (fs.existsSync(next) ? true : undefined), 8_000, "the next action in the only slot"))
+    })
+  )
+
   it.scoped("rejects submissions beyond queueLimit instead of buffering them", () =>
     Effect.gen(function* () {
       const executor = yield* make({ concurrency: 1, queueLimit: 2, killGraceMs: 100, maxOutputBytes: 64 })

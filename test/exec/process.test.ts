@@ -3,6 +3,7 @@
  * closed stdin, bounded output, timeout with SIGTERM then SIGKILL.
  */
 import { describe, expect, it } from "@effect/vitest"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as fs from "node:fs"
@@ -84,6 +85,55 @@ describe("runProcess", () => {
       )
     })
   )
+
+  /** Runs `script` with `pid` naming a file for the grandchild's pid, and kills that grandchild afterwards. */
+  const withGrandchild = <A, E>(use: (pidFile: string) => Effect.Effect<A, E>) =>
+    Effect.gen(function* () {
+      const pidFile = path.join(tempDir(), "grandchild.pid")
+      return yield* Effect.ensuring(use(pidFile), Effect.sync(() => {
+        try {
+          process.kill(Number(fs.readFileSync(pidFile, "utf8")), "SIGKILL")
+        } catch {
+          // Gone already, or never started.
+        }
+      }))
+    })
+
+  const timed = <A, E>(effect: Effect.Effect<A, E>) =>
+    Effect.map(Effect.timed(effect), ([duration, value]) => ({ wallMs: Duration.toMillis(duration), value }))
+
+  it.live("a grandchild left holding stdout does not hold the run: it ends when the action exits, with the action's duration", () =>
+    withGrandchild((pidFile) =>
+      Effect.gen(function* () {
+        const { wallMs, value } = yield* timed(runProcess(["/bin/sh", "-c", `sleep 30 & echo $! > ${pidFile}; echo x`], { ...options, timeoutMs: 20_000 }))
+        expect(value.stdout).toBe("x")
+        // Neither the grandchild's 30 s nor the 20 s timeout: the exit plus a short grace for the pipes.
+        expect(wallMs).toBeLessThan(5_000)
+        expect(value.durationMs).toBeLessThan(wallMs)
+      })
+    ))
+
+  it.live("a setsid grandchild (outside the process group) holding stdout: a child that exited is not waited for past the grace", () =>
+    withGrandchild((pidFile) =>
+      Effect.gen(function* () {
+        const { wallMs, value } = yield* timed(runProcess(["/bin/sh", "-c", `setsid sleep 30 & echo $! > ${pidFile}; echo x`], { ...options, timeoutMs: 20_000 }))
+        expect(value.stdout).toBe("x")
+        expect(wallMs).toBeLessThan(5_000)
+      })
+    ))
+
+  it.live("a stubborn child with a setsid grandchild holding stdout is over at timeout + kill grace", () =>
+    withGrandchild((pidFile) =>
+      Effect.gen(function* () {
+        const script = `setsid sleep 30 & echo $! > ${pidFile}; trap '' TERM; while :; do sleep 0.05; done`
+        const { wallMs, value } = yield* timed(Effect.flip(runProcess(["/bin/sh", "-c", script], { ...options, timeoutMs: 300, killGraceMs: 200 })))
+        expect(value.reason).toBe("Timeout")
+        expect(value.signal).toBe("SIGKILL")
+        expect(wallMs).toBeGreaterThanOrEqual(500)
+        expect(wallMs).toBeLessThan(5_000)
+        expect(value.durationMs).toBeLessThanOrEqual(Math.ceil(wallMs))
+      })
+    ))
 
   it.live("interruption terminates the child and waits for it", () =>
     Effect.gen(function* () {

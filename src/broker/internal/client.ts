@@ -20,6 +20,8 @@ export interface Peer {
 export interface Client {
   readonly peer: Peer
   readonly channels: Set<string>
+  /** UTF-8 bytes of the channel names in `channels`: what this client makes the broker keep. */
+  channelBytes: number
   splitter: SplitterState
   open: boolean
   /** Output not yet handed to the socket: written as one chunk by `Outbox.flush`. */
@@ -32,6 +34,7 @@ export interface Client {
 export const newClient = (peer: Peer): Client => ({
   peer,
   channels: new Set(),
+  channelBytes: 0,
   splitter: initialSplitter,
   open: true,
   queue: [],

@@ -37,7 +37,7 @@ export interface Hub {
   readonly closeAll: () => void
 }
 
-export type HubOptions = Pick<BrokerOptions, "maxClients" | "maxLineBytes" | "maxOutputBytes" | "maxSubscriptions">
+export type HubOptions = Pick<BrokerOptions, "maxClients" | "maxLineBytes" | "maxOutputBytes" | "maxSubscriptions" | "maxSubscriptionBytes">
 
 const greeting = "debug!connected..."
 const busy = "debug!busy\n"
@@ -69,7 +69,7 @@ class HubState {
     readonly now: () => number
   ) {
     this.startedAt = now()
-    this.subscriptions = new Subscriptions(options.maxSubscriptions)
+    this.subscriptions = new Subscriptions(options.maxSubscriptions, options.maxSubscriptionBytes)
   }
 
   stats(): BrokerStats {
