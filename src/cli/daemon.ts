@@ -11,6 +11,7 @@ import * as Option from "effect/Option"
 import * as path from "node:path"
 import { resolveConfigPath } from "../config/index.js"
 import { askControl, controlSocketBeside } from "../daemon/controlSocket.js"
+import { relayStartup } from "../daemon/readiness.js"
 import { CliExit, runtimeError } from "./exit.js"
 import { configText, loadConfigFrom } from "./options.js"
 
@@ -126,7 +127,8 @@ const controlOnly = (mode: "stop" | "status" | "reload", pidPath: string, socket
 
 export const daemonCommand = Command.make("daemon", { mode, config, pidFile }, (args) =>
   Effect.gen(function* () {
-    const control = () => import("../daemon/control.js")
+    // Started by `daemon start`: what this process prints until it is up also goes to that parent.
+    const ready = args.mode === "run" ? relayStartup(process.env) : () => undefined
     // stop, status and reload with --pid-file work even when the config is broken.
     if ((args.mode === "stop" || args.mode === "status" || args.mode === "reload") && Option.isSome(args.pidFile))
       return yield* controlOnly(args.mode, args.pidFile.value, controlSocketBeside(args.pidFile.value))
@@ -138,10 +140,10 @@ export const daemonCommand = Command.make("daemon", { mode, config, pidFile }, (
 
     if (args.mode === "run") {
       const { runForeground } = yield* Effect.promise(() => import("../daemon/run.js"))
-      return yield* runForeground(loaded, pid).pipe(Effect.mapError((error) => runtimeError(error.message)))
+      return yield* runForeground(loaded, pid, ready).pipe(Effect.mapError((error) => runtimeError(error.message)))
     }
     const pidPath = pid ?? DEFAULT_PID_FILE
-    const { start } = yield* Effect.promise(control)
+    const { start } = yield* Effect.promise(() => import("../daemon/detach.js"))
 
     const doStop = stopDaemon(pidPath, stopWaitMs(loaded.shutdown_timeout))
     const doStart = Effect.gen(function* () {

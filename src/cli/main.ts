@@ -4,6 +4,7 @@
  */
 import * as Command from "@effect/cli/Command"
 import * as ValidationError from "@effect/cli/ValidationError"
+import * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { VERSION } from "../version.js"
@@ -23,6 +24,8 @@ const root = Command.make("f2bc", {}, () =>
 
 const cli = Command.run(root, { name: "f2bc", version: VERSION })
 
+const defectMessage = (defect: unknown): string => (defect instanceof Error ? defect.message : String(defect))
+
 /** Runs the CLI on `argv` (process.argv) and yields the process exit code. */
 export const main = (argv: ReadonlyArray<string>) =>
   cli(argv).pipe(
@@ -35,5 +38,16 @@ export const main = (argv: ReadonlyArray<string>) =>
         return (error.text === "" ? Effect.void : Console.error(`f2bc: ${error.text}`)).pipe(Effect.as(code))
       }
       return Console.error(`f2bc: ${String(error)}`).pipe(Effect.as(1))
-    })
+    }),
+    // A defect (a bug, or a failure some code forgot to type) is one line too:
+    // left to runMain it would be a cause dump with a stack trace.
+    Effect.catchAllCause((cause) =>
+      Cause.isInterruptedOnly(cause)
+        ? Effect.failCause(cause)
+        : Console.error(
+          process.env["F2BC_DEBUG"] === undefined
+            ? `f2bc: unexpected error: ${defectMessage(Cause.squash(cause))} (F2BC_DEBUG=1 shows where)`
+            : `f2bc: unexpected error:\n${Cause.pretty(cause)}`
+        ).pipe(Effect.as(1))
+    )
   )
