@@ -13,7 +13,7 @@ import { randomBytes } from "node:crypto"
 import { hostname } from "node:os"
 import * as nodePath from "node:path"
 import { readSecret } from "../config/guard.js"
-import { Defaults } from "../config/model.js"
+import { Defaults, type Config, type ServerConfig } from "../config/model.js"
 import { parseMessage, type Message } from "../message/index.js"
 import { isReservedChannel, validateChannelName, validateMessageText } from "../protocol/names.js"
 import { endpointOf } from "../daemon/endpoint.js"
@@ -31,7 +31,7 @@ import {
   type ValueType
 } from "../trust/index.js"
 import { runtimeError, usageError } from "./exit.js"
-import { channel, configPath, loadConfigFrom, message } from "./options.js"
+import { channel, channelHint, configPath, loadConfigFrom, message } from "./options.js"
 
 const host = Options.text("host").pipe(Options.withDescription("publish only to this server"), Options.optional)
 const port = Options.integer("port").pipe(
@@ -53,6 +53,7 @@ const nodeName = Options.text("node-name").pipe(
 )
 
 const DEFAULT_PORT = 1986
+const DEFAULT_HOST = "127.0.0.1"
 
 /** Refuses, before anything is sent, what the wire or the grammar would reject. */
 const validate = (channelName: string, text: string) =>
@@ -92,6 +93,89 @@ const wireText = (parsed: Message, enveloped: string, channelName: string, targe
   return target.secret === undefined ? enveloped : appendSignature(target.secret, channelName, enveloped)
 }
 
+/** Whom to send to, as whom, and the longest request line they take. */
+interface Targets {
+  readonly targets: ReadonlyArray<Target>
+  readonly origin: string
+  /** Servers drop a longer request line; a ping would still be answered, so it is refused here. */
+  readonly lineLimit: number
+}
+
+interface TargetFlags {
+  readonly channel: string
+  readonly host: Option.Option<string>
+  readonly port: Option.Option<number>
+  readonly config: Option.Option<string>
+  readonly secretFile: Option.Option<string>
+  readonly nodeName: Option.Option<string>
+}
+
+const targetOf = (server: ServerConfig, config: Config, channelName: string, timeoutMs: number): Target | undefined => {
+  const channelConfig = server.channels.find((c) => c.name === channelName)
+  if (channelConfig === undefined) return undefined
+  return { endpoint: { ...endpointOf(server, config), pingTimeoutMs: timeoutMs }, secret: channelConfig.secrets[0], types: channelConfig.types }
+}
+
+/** Every configured server that has the channel. */
+const configTargets = (args: TargetFlags, timeoutMs: number) =>
+  Effect.gen(function* () {
+    if (Option.isSome(args.secretFile))
+      return yield* Effect.fail(usageError("--secret-file goes with --host/--port; with a config, the channel's secret_file signs"))
+    const config = yield* loadConfigFrom(args.config)
+    const targets = config.servers.flatMap((server) => targetOf(server, config, args.channel, timeoutMs) ?? [])
+    if (targets.length === 0)
+      return yield* Effect.fail(usageError(`no server in ${config.source} has a channel named "${args.channel}"` + channelHint(args.channel)))
+    return { targets, origin: Option.getOrElse(args.nodeName, () => config.node_name), lineLimit: config.max_line_bytes } satisfies Targets
+  })
+
+/** Whether a configured server is the one `--host`/`--port` name. */
+const isServer = (server: ServerConfig, host: string, port: number): boolean =>
+  server.transport === "nats"
+    ? server.urls.some((url) => {
+      const parsed = URL.canParse(url) ? new URL(url) : undefined
+      return parsed !== undefined && parsed.hostname === host && Number(parsed.port || 4222) === port
+    })
+    : server.host === host && server.port === port
+
+/**
+ * Exactly the server `--host`/`--port` name. With `--config` too, that
+ * server's entry in the config says how to reach it, how to sign and as whom
+ * (never a silent unsigned send to a signed cluster); a config without that
+ * server and channel is refused.
+ */
+const hostTargets = (args: TargetFlags, timeoutMs: number) =>
+  Effect.gen(function* () {
+    const host = Option.getOrElse(args.host, () => DEFAULT_HOST)
+    const port = Option.getOrElse(args.port, () => DEFAULT_PORT)
+    if (port < 1 || port > 65535) return yield* Effect.fail(usageError(`--port must be from 1 to 65535, got ${port}`))
+    if (Option.isSome(args.config)) {
+      if (Option.isSome(args.secretFile))
+        return yield* Effect.fail(usageError("--secret-file and --config both say how to sign: give one (with --config, the channel's secret_file signs)"))
+      const config = yield* loadConfigFrom(args.config)
+      const targets = config.servers.flatMap((server) => (isServer(server, host, port) ? targetOf(server, config, args.channel, timeoutMs) ?? [] : []))
+      if (targets.length === 0) {
+        const having = config.servers.filter((server) => server.channels.some((c) => c.name === args.channel)).map(serverName)
+        return yield* Effect.fail(usageError(
+          `--host ${host} -p ${port} with --config: no server entry for ${host}:${port} in ${config.source} has a channel named "${args.channel}"` +
+            (having.length === 0 ? "" : ` (it is on ${having.join(", ")})`) +
+            `, so publish cannot tell how to sign for it; drop --host/--port to publish to the config's servers, or drop --config (then --secret-file signs)`
+        ))
+      }
+      return { targets, origin: Option.getOrElse(args.nodeName, () => config.node_name), lineLimit: config.max_line_bytes } satisfies Targets
+    }
+    const secret = Option.isSome(args.secretFile)
+      ? yield* readSecret(nodePath.resolve(args.secretFile.value), { source: "--secret-file", field: "" }).pipe(
+        Effect.mapError((error) => usageError(error.message))
+      )
+      : undefined
+    const endpoint: Endpoint = { host, port, channels: [], pingTimeoutMs: timeoutMs, maxLineBytes: Defaults.max_line_bytes }
+    return {
+      targets: [{ endpoint, secret, types: DEFAULT_TYPES }],
+      origin: Option.getOrElse(args.nodeName, () => nodeNameOf(hostname())),
+      lineLimit: Defaults.max_line_bytes
+    } satisfies Targets
+  })
+
 export const publishCommand = Command.make(
   "publish",
   { channel, message, host, port, config: configPath, timeout, secretFile, nodeName },
@@ -103,41 +187,9 @@ export const publishCommand = Command.make(
       if (Option.isSome(args.nodeName) && !isNodeName(args.nodeName.value))
         return yield* Effect.fail(usageError(`--node-name must be letters, digits, "_", "." or "-", not starting with "-"`))
       const timeoutMs = args.timeout * 1000
-      const endpoint = (h: string, p: number): Endpoint => ({
-        host: h,
-        port: p,
-        channels: [],
-        pingTimeoutMs: timeoutMs,
-        maxLineBytes: Defaults.max_line_bytes
-      })
-      let targets: ReadonlyArray<Target>
-      let origin: string
-      // Servers drop a longer request line; a ping would still be answered, so refuse it here.
-      let lineLimit: number = Defaults.max_line_bytes
-      if (Option.isSome(args.host) || Option.isSome(args.port)) {
-        const p = Option.getOrElse(args.port, () => DEFAULT_PORT)
-        if (p < 1 || p > 65535) return yield* Effect.fail(usageError(`--port must be from 1 to 65535, got ${p}`))
-        const secret = Option.isSome(args.secretFile)
-          ? yield* readSecret(nodePath.resolve(args.secretFile.value), { source: "--secret-file", field: "" }).pipe(
-            Effect.mapError((error) => usageError(error.message))
-          )
-          : undefined
-        targets = [{ endpoint: endpoint(Option.getOrElse(args.host, () => "127.0.0.1"), p), secret, types: DEFAULT_TYPES }]
-        origin = Option.getOrElse(args.nodeName, () => nodeNameOf(hostname()))
-      } else {
-        if (Option.isSome(args.secretFile))
-          return yield* Effect.fail(usageError("--secret-file goes with --host/--port; with a config, the channel's secret_file signs"))
-        const config = yield* loadConfigFrom(args.config)
-        targets = config.servers.flatMap((server) =>
-          server.channels
-            .filter((c) => c.name === args.channel)
-            .map((c) => ({ endpoint: { ...endpointOf(server, config), pingTimeoutMs: timeoutMs }, secret: c.secrets[0], types: c.types }))
-        )
-        if (targets.length === 0)
-          return yield* Effect.fail(usageError(`no server in ${config.source} has a channel named "${args.channel}"`))
-        origin = Option.getOrElse(args.nodeName, () => config.node_name)
-        lineLimit = config.max_line_bytes
-      }
+      const { lineLimit, origin, targets } = yield* (Option.isSome(args.host) || Option.isSome(args.port)
+        ? hostTargets(args, timeoutMs)
+        : configTargets(args, timeoutMs))
       yield* checkTypes(parsed, targets)
       if (parsed.kind === "plain" && targets.some((target) => target.secret !== undefined))
         return yield* Effect.fail(usageError("a plain-text message (no key=value pairs) cannot be signed: the channel has a secret"))
