@@ -7,23 +7,27 @@ import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import { onSignal } from "../daemon/signal.js"
 import * as Logging from "../log/logger.js"
+import { integer } from "./conventions.js"
 import { runtimeError } from "./exit.js"
 
-const host = Options.text("host").pipe(Options.withDescription("address to listen on"), Options.withDefault("127.0.0.1"))
-const port = Options.integer("port").pipe(Options.withAlias("p"), Options.withDescription("port (0 = any free port)"), Options.withDefault(1986))
-const maxClients = Options.integer("max-clients").pipe(Options.withDefault(1024))
-const maxLineBytes = Options.integer("max-line-bytes").pipe(Options.withDefault(65_536))
-const maxOutputBytes = Options.integer("max-output-bytes").pipe(
-  Options.withDescription("bytes queued for one client before it is disconnected as too slow"),
+const host = Options.text("host").pipe(Options.withDescription("address to listen on (default 127.0.0.1)"), Options.withDefault("127.0.0.1"))
+const port = integer("port").pipe(Options.withAlias("p"), Options.withDescription("port, 0 = any free port (default 1986)"), Options.withDefault(1986))
+const maxClients = integer("max-clients").pipe(Options.withDescription("clients connected at once (default 1024)"), Options.withDefault(1024))
+const maxLineBytes = integer("max-line-bytes").pipe(
+  Options.withDescription("longest request line in bytes; a longer one is dropped (default 65536)"),
+  Options.withDefault(65_536)
+)
+const maxOutputBytes = integer("max-output-bytes").pipe(
+  Options.withDescription("bytes queued for one client before it is disconnected as too slow (default 1048576)"),
   Options.withDefault(1_048_576)
 )
-const maxSubscriptions = Options.integer("max-subscriptions").pipe(
-  Options.withDescription("channels one client may subscribe to"),
+const maxSubscriptions = integer("max-subscriptions").pipe(
+  Options.withDescription("channels one client may subscribe to (default 1024)"),
   Options.withDefault(1024)
 )
 // Not --log-level: @effect/cli reserves that name for its own option.
-const logLevel = Options.integer("level").pipe(
-  Options.withDescription("log level as in the config's log_level: 0 errors, 1 warnings, 2 info, 3 debug"),
+const logLevel = integer("level").pipe(
+  Options.withDescription("log level as in the config's log_level: 0 errors, 1 warnings, 2 info, 3 debug (default 2)"),
   Options.withDefault(2)
 )
 

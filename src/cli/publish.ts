@@ -30,17 +30,18 @@ import {
   nodeNameOf,
   type ValueType
 } from "../trust/index.js"
+import { integer } from "./conventions.js"
 import { runtimeError, usageError } from "./exit.js"
 import { channel, channelHint, configPath, loadConfigFrom, message } from "./options.js"
 
 const host = Options.text("host").pipe(Options.withDescription("publish only to this server"), Options.optional)
-const port = Options.integer("port").pipe(
+const port = integer("port").pipe(
   Options.withAlias("p"),
   Options.withDescription("port of --host (default 1986)"),
   Options.optional
 )
-const timeout = Options.integer("timeout").pipe(
-  Options.withDescription("seconds to wait for each server's confirmation"),
+const timeout = integer("timeout").pipe(
+  Options.withDescription("seconds to wait for each server's confirmation (default 10)"),
   Options.withDefault(10)
 )
 const secretFile = Options.text("secret-file").pipe(
