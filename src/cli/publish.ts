@@ -17,6 +17,7 @@ import { Defaults, type Config, type ServerConfig } from "../config/model.js"
 import { parseMessage, type Message } from "../message/index.js"
 import { isReservedChannel, validateChannelName, validateMessageText } from "../protocol/names.js"
 import { endpointOf } from "../daemon/endpoint.js"
+import * as Logging from "../log/logger.js"
 import * as Transports from "../transport/layer.js"
 import { serverName, Transport, type Endpoint } from "../transport/transport.js"
 import {
@@ -215,5 +216,10 @@ export const publishCommand = Command.make(
       )
       if (failures.length > 0)
         return yield* Effect.fail(runtimeError(`not confirmed by ${failures.length} of ${targets.length} server(s): ${failures.join(", ")}`))
-    }).pipe(Effect.provide(Transports.layer()))
+    }).pipe(
+      Effect.provide(Transports.layer()),
+      // Quiet on success (fail2ban logs what it prints); a warning is an f2bc log line on stderr.
+      Effect.provide(Logging.layer({ level: 1, file: undefined })),
+      Effect.catchTag("LogSinkError", (error) => Effect.fail(runtimeError(error.message)))
+    )
 ).pipe(Command.withDescription("announce a message on a channel and confirm it with every targeted server"))
