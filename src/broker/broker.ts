@@ -1,5 +1,5 @@
 /**
- * The embedded fanout-compatible server (SPEC §8 `broker`): its options, stats
+ * The embedded fanout-compatible server (`f2bc broker`, docs/operations.md): its options, stats
  * and errors, and `makeBroker`, which serves the fanout protocol over TCP in a scope.
  */
 import type * as net from "node:net"
@@ -11,7 +11,7 @@ import { type HubEvent, makeHub } from "./internal/hub.js"
 import { closeServer, formatHostPort, listen, serveSocket } from "./internal/listener.js"
 
 export interface BrokerOptions {
-  /** Address to bind; loopback by default (SPEC §8). */
+  /** Address to bind; loopback by default (docs/operations.md). */
   readonly host: string
   /** TCP port; 0 picks a free one (read it from `Broker.address`). */
   readonly port: number
