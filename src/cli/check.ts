@@ -15,7 +15,7 @@ import { parseMessage } from "../message/index.js"
 import { serverName } from "../transport/transport.js"
 import { appendEnvelope, appendSignature, makeSeenTable, newEnvelope } from "../trust/index.js"
 import { CliExit, usageError } from "./exit.js"
-import { channel, channelHint, configPath, loadConfigFrom, message } from "./options.js"
+import { channel, channelHint, configPath, loadConfigBeside, message } from "./options.js"
 
 /** The `_origin` of a checked message: never a real node's name. */
 const CHECK_ORIGIN = "f2bc-check"
@@ -31,7 +31,7 @@ export const checkCommand = Command.make(
   { config: configPath, channel: Options.optional(channel), message: Options.optional(message) },
   (args) =>
   Effect.gen(function* () {
-    const config = yield* loadConfigFrom(args.config)
+    const config = yield* loadConfigBeside(args.config, Option.getOrUndefined(args.channel))
     const channels = config.servers.reduce((n, server) => n + server.channels.length, 0)
     yield* Console.log(
       `config ${config.source} is valid: ${config.servers.length} server(s), ${channels} channel(s)` +

@@ -34,6 +34,15 @@ export const channelHint = (channelName: string): string => {
   }
 }
 
+/**
+ * Loads the config for `check`/`publish`; when it does not load and `-c` named a
+ * file, the error says that `-c` is the channel there.
+ */
+export const loadConfigBeside = (flag: Option.Option<string>, channelName: string | undefined) =>
+  loadConfigFrom(flag).pipe(
+    Effect.mapError((error) => (channelName === undefined ? error : usageError(error.text + channelHint(channelName))))
+  )
+
 /** Loads the config named by the flag or environment; a bad config is a usage error (exit 2). */
 export const loadConfigFrom = (flag: Option.Option<string>) =>
   loadConfig(resolveConfigPath(Option.getOrUndefined(flag), process.env)).pipe(

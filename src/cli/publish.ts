@@ -33,7 +33,7 @@ import {
 } from "../trust/index.js"
 import { integer } from "./conventions.js"
 import { runtimeError, usageError } from "./exit.js"
-import { channel, channelHint, configPath, loadConfigFrom, message } from "./options.js"
+import { channel, channelHint, configPath, loadConfigBeside, message } from "./options.js"
 
 const host = Options.text("host").pipe(Options.withDescription("publish only to this server"), Options.optional)
 const port = integer("port").pipe(
@@ -123,7 +123,7 @@ const configTargets = (args: TargetFlags, timeoutMs: number) =>
   Effect.gen(function* () {
     if (Option.isSome(args.secretFile))
       return yield* Effect.fail(usageError("--secret-file goes with --host/--port; with a config, the channel's secret_file signs"))
-    const config = yield* loadConfigFrom(args.config)
+    const config = yield* loadConfigBeside(args.config, args.channel)
     const targets = config.servers.flatMap((server) => targetOf(server, config, args.channel, timeoutMs) ?? [])
     if (targets.length === 0)
       return yield* Effect.fail(usageError(`no server in ${config.source} has a channel named "${args.channel}"` + channelHint(args.channel)))
@@ -153,7 +153,7 @@ const hostTargets = (args: TargetFlags, timeoutMs: number) =>
     if (Option.isSome(args.config)) {
       if (Option.isSome(args.secretFile))
         return yield* Effect.fail(usageError("--secret-file and --config both say how to sign: give one (with --config, the channel's secret_file signs)"))
-      const config = yield* loadConfigFrom(args.config)
+      const config = yield* loadConfigBeside(args.config, args.channel)
       const targets = config.servers.flatMap((server) => (isServer(server, host, port) ? targetOf(server, config, args.channel, timeoutMs) ?? [] : []))
       if (targets.length === 0) {
         const having = config.servers.filter((server) => server.channels.some((c) => c.name === args.channel)).map(serverName)

@@ -4,6 +4,7 @@
  * with defaults and the program's name, nothing that waits on a closed stdin.
  */
 import { spawn } from "node:child_process"
+import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { VERSION } from "../../src/version.js"
 import { BIN, runF2bc, tempDir, writeConfig } from "../support/harness.js"
@@ -85,5 +86,9 @@ describe("f2bc command-line conventions", () => {
     const publish = await runF2bc(["publish", "-c", config, "-m", "ip=192.0.2.7"], { F2BC_CONFIG: config })
     expect(publish.code).toBe(2)
     expect(publish.stderr).toContain(`-c is --channel here, and "${config}" is a file`)
+    // Without a config to load, the error says it too.
+    const noConfig = await runF2bc(["check", "-c", config, "-m", "ip=192.0.2.7"], { F2BC_CONFIG: path.join(dir, "missing.yml") })
+    expect(noConfig.code).toBe(2)
+    expect(noConfig.stderr).toContain(`-c is --channel here, and "${config}" is a file: for a config file, use --config ${config}`)
   })
 })
