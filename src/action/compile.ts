@@ -1,5 +1,5 @@
 /**
- * Compiling an action at config load (SPEC §4): without a shell, split it
+ * Compiling an action at config load (docs/configuration.md, action templates): without a shell, split it
  * into argv words with sh-like quoting only; with `shell: true`, build a script.
  *
  * Quoting (no shell): blanks (space, tab) separate words; `'…'` is literal;

@@ -1,5 +1,5 @@
 /**
- * Action templates (SPEC §4): compile an action at config load, render it
+ * Action templates (docs/configuration.md, action templates): compile an action at config load, render it
  * with a message into the argv to execute. Pure: no I/O.
  */
 export { compileTemplate } from "./compile.js"

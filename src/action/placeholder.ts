@@ -1,6 +1,6 @@
 /**
  * Reading the `%` syntax of an action: `%name%` is a placeholder, `%%` a
- * literal percent sign, and any other `%` an error (SPEC §4).
+ * literal percent sign, and any other `%` an error (docs/configuration.md, action templates).
  */
 import * as Either from "effect/Either"
 import { TemplateError } from "./template.js"

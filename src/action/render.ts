@@ -1,6 +1,6 @@
 /**
  * Rendering a compiled action with a message into the argv to execute
- * (SPEC §4): each value fills exactly the place its placeholder holds.
+ * (docs/configuration.md, action templates): each value fills exactly the place its placeholder holds.
  */
 import * as Either from "effect/Either"
 import { SCRIPT_NAME, SHELL } from "./shell.js"

@@ -1,5 +1,5 @@
 /**
- * Shell mode (SPEC §4, `shell: true`): the action becomes a fixed /bin/sh
+ * Shell mode (docs/configuration.md, `shell: true`): the action becomes a fixed /bin/sh
  * script in which each placeholder is a quoted positional reference.
  *
  * The script is built once, at config load, from the template alone: values

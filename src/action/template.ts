@@ -1,5 +1,5 @@
 /**
- * The action template model (SPEC §4): a compiled template, the context a
+ * The action template model (docs/configuration.md, action templates): a compiled template, the context a
  * message renders it with, and the errors of compiling and rendering.
  */
 import * as Data from "effect/Data"

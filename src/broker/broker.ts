@@ -1,5 +1,5 @@
 /**
- * The embedded fanout-compatible server (SPEC §8 `broker`): its model
+ * The embedded fanout-compatible server (`f2bc broker`, docs/operations.md): its model
  * (`model.ts`) and `makeBroker`, which serves the fanout protocol over TCP in a scope.
  */
 import type * as net from "node:net"

@@ -8,7 +8,7 @@ import { Defaults } from "../config/model.js"
 import { formatHostPort } from "../net/address.js"
 
 export interface BrokerOptions {
-  /** Address to bind; loopback by default (SPEC §8). */
+  /** Address to bind; loopback by default (docs/operations.md). */
   readonly host: string
   /** TCP port; 0 picks a free one (read it from `Broker.address`). */
   readonly port: number

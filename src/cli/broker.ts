@@ -8,27 +8,32 @@ import * as Effect from "effect/Effect"
 import { Defaults } from "../config/model.js"
 import { onSignal } from "../platform/signal.js"
 import * as Logging from "../log/logger.js"
+import { integer } from "./conventions.js"
 import { runtimeError } from "./exit.js"
 
-const host = Options.text("host").pipe(Options.withDescription("address to listen on"), Options.withDefault(Defaults.broker.host))
-const port = Options.integer("port").pipe(Options.withAlias("p"), Options.withDescription("port (0 = any free port)"), Options.withDefault(Defaults.broker.port))
-const maxClients = Options.integer("max-clients").pipe(Options.withDefault(Defaults.broker.max_clients))
-const maxLineBytes = Options.integer("max-line-bytes").pipe(Options.withDefault(Defaults.broker.max_line_bytes))
-const maxOutputBytes = Options.integer("max-output-bytes").pipe(
-  Options.withDescription("bytes queued for one client before it is disconnected as too slow"),
-  Options.withDefault(Defaults.broker.max_output_bytes)
+const B = Defaults.broker
+const host = Options.text("host").pipe(Options.withDescription(`address to listen on (default ${B.host})`), Options.withDefault(B.host))
+const port = integer("port").pipe(Options.withAlias("p"), Options.withDescription(`port, 0 = any free port (default ${B.port})`), Options.withDefault(B.port))
+const maxClients = integer("max-clients").pipe(Options.withDescription(`clients connected at once (default ${B.max_clients})`), Options.withDefault(B.max_clients))
+const maxLineBytes = integer("max-line-bytes").pipe(
+  Options.withDescription(`longest request line in bytes; a longer one is dropped (default ${B.max_line_bytes})`),
+  Options.withDefault(B.max_line_bytes)
 )
-const maxSubscriptions = Options.integer("max-subscriptions").pipe(
-  Options.withDescription("channels one client may subscribe to"),
-  Options.withDefault(Defaults.broker.max_subscriptions)
+const maxOutputBytes = integer("max-output-bytes").pipe(
+  Options.withDescription(`bytes queued for one client before it is disconnected as too slow (default ${B.max_output_bytes})`),
+  Options.withDefault(B.max_output_bytes)
 )
-const maxSubscriptionBytes = Options.integer("max-subscription-bytes").pipe(
-  Options.withDescription("bytes of channel names one client may hold subscribed"),
-  Options.withDefault(Defaults.broker.max_subscription_bytes)
+const maxSubscriptions = integer("max-subscriptions").pipe(
+  Options.withDescription(`channels one client may subscribe to (default ${B.max_subscriptions})`),
+  Options.withDefault(B.max_subscriptions)
+)
+const maxSubscriptionBytes = integer("max-subscription-bytes").pipe(
+  Options.withDescription(`bytes of channel names one client may hold subscribed (default ${B.max_subscription_bytes})`),
+  Options.withDefault(B.max_subscription_bytes)
 )
 // Not --log-level: @effect/cli reserves that name for its own option.
-const logLevel = Options.integer("level").pipe(
-  Options.withDescription("log level as in the config's log_level: 0 errors, 1 warnings, 2 info, 3 debug"),
+const logLevel = integer("level").pipe(
+  Options.withDescription(`log level as in the config's log_level: 0 errors, 1 warnings, 2 info, 3 debug (default ${Defaults.log_level})`),
   Options.withDefault(Defaults.log_level)
 )
 

@@ -17,7 +17,7 @@ import { parseMessage } from "../message/index.js"
 import { serverName } from "../transport/transport.js"
 import { appendEnvelope, appendSignature, makeSeenTable, newEnvelope } from "../trust/index.js"
 import { CliExit, usageError } from "./exit.js"
-import { channel, configPath, loadConfigFrom, message } from "./options.js"
+import { channel, channelHint, configPath, loadConfigBeside, message } from "./options.js"
 
 /** The `_origin` of a checked message: never a real node's name. */
 const CHECK_ORIGIN = "f2bc-check"
@@ -33,7 +33,7 @@ export const checkCommand = Command.make(
   { config: configPath, channel: Options.optional(channel), message: Options.optional(message) },
   (args) =>
   Effect.gen(function* () {
-    const config = yield* loadConfigFrom(args.config)
+    const config = yield* loadConfigBeside(args.config, Option.getOrUndefined(args.channel))
     const channels = config.servers.reduce((n, server) => n + server.channels.length, 0)
     yield* Console.log(
       `config ${config.source} is valid: ${config.servers.length} server(s), ${channels} channel(s)` +
@@ -41,7 +41,9 @@ export const checkCommand = Command.make(
     )
     if (Option.isNone(args.channel) && Option.isNone(args.message)) return
     if (Option.isNone(args.channel) || Option.isNone(args.message))
-      return yield* Effect.fail(usageError("check needs both --channel and --message for a dry run"))
+      return yield* Effect.fail(
+        usageError("check needs both --channel and --message for a dry run" + (Option.isSome(args.channel) ? channelHint(args.channel.value) : ""))
+      )
     const delivery = { channel: args.channel.value, message: args.message.value }
     const parsed = parseMessage(delivery.message)
     // A message without envelope is checked as `f2bc publish` on another host would send it.
@@ -66,7 +68,8 @@ export const checkCommand = Command.make(
         yield* Console.log(`${where}: would run ${JSON.stringify(decision.argv)}`)
       } else yield* Console.log(`${where}: ${rejectionLine(decision.rejection)}`)
     }
-    if (targeted === 0) return yield* Effect.fail(usageError(`no server in ${config.source} has a channel named "${delivery.channel}"`))
+    if (targeted === 0)
+      return yield* Effect.fail(usageError(`no server in ${config.source} has a channel named "${delivery.channel}"` + channelHint(delivery.channel)))
     // Exit 1 when nothing would run, so scripts can test a message.
     if (executing === 0) return yield* Effect.fail(new CliExit({ code: 1, text: "" }))
   })

@@ -14,6 +14,7 @@ import * as path from "node:path"
 import { resolveConfigPath } from "../config/index.js"
 import { askControl } from "../control/client.js"
 import { controlSocketBeside, ReloadAnswer, StatusSnapshot } from "../control/protocol.js"
+import { relayStartup } from "../daemon/readiness.js"
 import { CliExit, runtimeError, usageError } from "./exit.js"
 import { configText, loadConfigFrom } from "./options.js"
 
@@ -112,7 +113,8 @@ const controlOnly = (mode: "stop" | "status" | "reload", pidPath: string, socket
 
 export const daemonCommand = Command.make("daemon", { mode, config, pidFile }, (args) =>
   Effect.gen(function* () {
-    const control = () => import("../daemon/control.js")
+    // Started by `daemon start`: what this process prints until it is up also goes to that parent.
+    const ready = args.mode === "run" ? relayStartup(process.env) : () => undefined
     // stop, status and reload with --pid-file work even when the config is broken.
     if ((args.mode === "stop" || args.mode === "status" || args.mode === "reload") && Option.isSome(args.pidFile))
       return yield* controlOnly(args.mode, args.pidFile.value, controlSocketBeside(args.pidFile.value))
@@ -125,12 +127,12 @@ export const daemonCommand = Command.make("daemon", { mode, config, pidFile }, (
     if (args.mode === "run") {
       const { runForeground } = yield* Effect.promise(() => import("../daemon/run.js"))
       // A pid file or control socket in a directory others can write is a config error (exit 2).
-      return yield* runForeground(loaded, pid).pipe(
+      return yield* runForeground(loaded, pid, ready).pipe(
         Effect.mapError((error) => (error._tag === "StateFileError" && error.reason === "Unsafe" ? usageError : runtimeError)(error.message))
       )
     }
     const pidPath = pid ?? DEFAULT_PID_FILE
-    const { start } = yield* Effect.promise(control)
+    const { start } = yield* Effect.promise(() => import("../daemon/detach.js"))
 
     const doStop = stopDaemon(pidPath, stopWaitMs(loaded.shutdown_timeout))
     const doStart = Effect.gen(function* () {

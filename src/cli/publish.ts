@@ -14,8 +14,9 @@ import { randomBytes } from "node:crypto"
 import { hostname } from "node:os"
 import * as nodePath from "node:path"
 import { readSecret } from "../config/guard.js"
-import { Defaults } from "../config/model.js"
+import { Defaults, type Config, type ServerConfig } from "../config/model.js"
 import { describeValueProblem } from "../decide/rejection.js"
+import * as Logging from "../log/logger.js"
 import { parseMessage, type Message } from "../message/index.js"
 import { isReservedChannel, validateChannelName, validateMessageText } from "../protocol/names.js"
 import { endpointOf } from "../transport/endpoint.js"
@@ -32,17 +33,18 @@ import {
   nodeNameOf,
   type ValueType
 } from "../trust/index.js"
+import { integer } from "./conventions.js"
 import { runtimeError, usageError } from "./exit.js"
-import { channel, configPath, loadConfigFrom, message } from "./options.js"
+import { channel, channelHint, configPath, loadConfigBeside, message } from "./options.js"
 
 const host = Options.text("host").pipe(Options.withDescription("publish only to this server"), Options.optional)
-const port = Options.integer("port").pipe(
+const port = integer("port").pipe(
   Options.withAlias("p"),
   Options.withDescription("port of --host (default 1986)"),
   Options.optional
 )
-const timeout = Options.integer("timeout").pipe(
-  Options.withDescription("seconds to wait for each server's confirmation"),
+const timeout = integer("timeout").pipe(
+  Options.withDescription("seconds to wait for each server's confirmation (default 10)"),
   Options.withDefault(10)
 )
 const secretFile = Options.text("secret-file").pipe(
@@ -55,6 +57,7 @@ const nodeName = Options.text("node-name").pipe(
 )
 
 const DEFAULT_PORT = 1986
+const DEFAULT_HOST = "127.0.0.1"
 
 /** Refuses, before anything is sent, what the wire or the grammar would reject. */
 const validate = (channelName: string, text: string) =>
@@ -94,7 +97,15 @@ const wireText = (parsed: Message, enveloped: string, channelName: string, targe
   return target.secret === undefined ? enveloped : appendSignature(target.secret, channelName, enveloped)
 }
 
-interface PublishArgs {
+/** Whom to send to, as whom, and the longest request line they take. */
+interface Targets {
+  readonly targets: ReadonlyArray<Target>
+  readonly origin: string
+  /** Servers drop a longer request line; a ping would still be answered, so it is refused here. */
+  readonly lineLimit: number
+}
+
+interface TargetFlags {
   readonly channel: string
   readonly host: Option.Option<string>
   readonly port: Option.Option<number>
@@ -103,40 +114,75 @@ interface PublishArgs {
   readonly nodeName: Option.Option<string>
 }
 
-/** The servers to confirm (--host/--port, or every configured server with the channel), the `_origin`, and the longest line they accept. */
-const targetsOf = (args: PublishArgs, timeoutMs: number) =>
+const targetOf = (server: ServerConfig, config: Config, channelName: string, timeoutMs: number): Target | undefined => {
+  const channelConfig = server.channels.find((c) => c.name === channelName)
+  if (channelConfig === undefined) return undefined
+  return { endpoint: { ...endpointOf(server, config), pingTimeoutMs: timeoutMs }, secret: channelConfig.secrets[0], types: channelConfig.types }
+}
+
+/** Every configured server that has the channel. */
+const configTargets = (args: TargetFlags, timeoutMs: number) =>
   Effect.gen(function* () {
-    if (Option.isSome(args.host) || Option.isSome(args.port)) {
-      const p = Option.getOrElse(args.port, () => DEFAULT_PORT)
-      if (p < 1 || p > 65535) return yield* Effect.fail(usageError(`--port must be from 1 to 65535, got ${p}`))
-      const secret = Option.isSome(args.secretFile)
-        ? yield* readSecret(nodePath.resolve(args.secretFile.value), { source: "--secret-file", field: "" }).pipe(
-          Effect.mapError((error) => usageError(error.message))
-        )
-        : undefined
-      const endpoint: Endpoint = {
-        host: Option.getOrElse(args.host, () => "127.0.0.1"),
-        port: p,
-        channels: [],
-        pingTimeoutMs: timeoutMs,
-        maxLineBytes: Defaults.max_line_bytes
-      }
-      // Servers drop a longer request line; a ping would still be answered, so it is refused here.
-      const targets: ReadonlyArray<Target> = [{ endpoint, secret, types: DEFAULT_TYPES }]
-      return { targets, origin: Option.getOrElse(args.nodeName, () => nodeNameOf(hostname())), lineLimit: Defaults.max_line_bytes }
-    }
     if (Option.isSome(args.secretFile))
       return yield* Effect.fail(usageError("--secret-file goes with --host/--port; with a config, the channel's secret_file signs"))
-    const config = yield* loadConfigFrom(args.config)
-    const targets = config.servers.flatMap((server) =>
-      server.channels
-        .filter((c) => c.name === args.channel)
-        .map((c): Target => ({ endpoint: { ...endpointOf(server, config), pingTimeoutMs: timeoutMs }, secret: c.secrets[0], types: c.types }))
-    )
+    const config = yield* loadConfigBeside(args.config, args.channel)
+    const targets = config.servers.flatMap((server) => targetOf(server, config, args.channel, timeoutMs) ?? [])
     if (targets.length === 0)
-      return yield* Effect.fail(usageError(`no server in ${config.source} has a channel named "${args.channel}"`))
-    return { targets, origin: Option.getOrElse(args.nodeName, () => config.node_name), lineLimit: config.max_line_bytes }
+      return yield* Effect.fail(usageError(`no server in ${config.source} has a channel named "${args.channel}"` + channelHint(args.channel)))
+    return { targets, origin: Option.getOrElse(args.nodeName, () => config.node_name), lineLimit: config.max_line_bytes } satisfies Targets
   })
+
+/** Whether a configured server is the one `--host`/`--port` name. */
+const isServer = (server: ServerConfig, host: string, port: number): boolean =>
+  server.transport === "nats"
+    ? server.urls.some((url) => {
+      const parsed = URL.canParse(url) ? new URL(url) : undefined
+      return parsed !== undefined && parsed.hostname === host && Number(parsed.port || 4222) === port
+    })
+    : server.host === host && server.port === port
+
+/**
+ * Exactly the server `--host`/`--port` name. With `--config` too, that
+ * server's entry in the config says how to reach it, how to sign and as whom
+ * (never a silent unsigned send to a signed cluster); a config without that
+ * server and channel is refused.
+ */
+const hostTargets = (args: TargetFlags, timeoutMs: number) =>
+  Effect.gen(function* () {
+    const host = Option.getOrElse(args.host, () => DEFAULT_HOST)
+    const port = Option.getOrElse(args.port, () => DEFAULT_PORT)
+    if (port < 1 || port > 65535) return yield* Effect.fail(usageError(`--port must be from 1 to 65535, got ${port}`))
+    if (Option.isSome(args.config)) {
+      if (Option.isSome(args.secretFile))
+        return yield* Effect.fail(usageError("--secret-file and --config both say how to sign: give one (with --config, the channel's secret_file signs)"))
+      const config = yield* loadConfigBeside(args.config, args.channel)
+      const targets = config.servers.flatMap((server) => (isServer(server, host, port) ? targetOf(server, config, args.channel, timeoutMs) ?? [] : []))
+      if (targets.length === 0) {
+        const having = config.servers.filter((server) => server.channels.some((c) => c.name === args.channel)).map(serverName)
+        return yield* Effect.fail(usageError(
+          `--host ${host} -p ${port} with --config: no server entry for ${host}:${port} in ${config.source} has a channel named "${args.channel}"` +
+            (having.length === 0 ? "" : ` (it is on ${having.join(", ")})`) +
+            `, so publish cannot tell how to sign for it; drop --host/--port to publish to the config's servers, or drop --config (then --secret-file signs)`
+        ))
+      }
+      return { targets, origin: Option.getOrElse(args.nodeName, () => config.node_name), lineLimit: config.max_line_bytes } satisfies Targets
+    }
+    const secret = Option.isSome(args.secretFile)
+      ? yield* readSecret(nodePath.resolve(args.secretFile.value), { source: "--secret-file", field: "" }).pipe(
+        Effect.mapError((error) => usageError(error.message))
+      )
+      : undefined
+    const endpoint: Endpoint = { host, port, channels: [], pingTimeoutMs: timeoutMs, maxLineBytes: Defaults.max_line_bytes }
+    return {
+      targets: [{ endpoint, secret, types: DEFAULT_TYPES }],
+      origin: Option.getOrElse(args.nodeName, () => nodeNameOf(hostname())),
+      lineLimit: Defaults.max_line_bytes
+    } satisfies Targets
+  })
+
+/** The servers to confirm (--host/--port, or every configured server with the channel), the `_origin`, and the longest line they accept. */
+const targetsOf = (args: TargetFlags, timeoutMs: number) =>
+  Option.isSome(args.host) || Option.isSome(args.port) ? hostTargets(args, timeoutMs) : configTargets(args, timeoutMs)
 
 /** Sends each target its line, all at once; fails naming every server that did not confirm. */
 const confirmAll = (targets: ReadonlyArray<Target>, channelName: string, lines: ReadonlyArray<string>) =>
@@ -179,5 +225,10 @@ export const publishCommand = Command.make(
           )
       }
       yield* confirmAll(targets, args.channel, lines)
-    }).pipe(Effect.provide(Transports.layer()))
+    }).pipe(
+      Effect.provide(Transports.layer()),
+      // Quiet on success (fail2ban logs what it prints); a warning is an f2bc log line on stderr.
+      Effect.provide(Logging.layer({ level: 1, file: undefined })),
+      Effect.catchTag("LogSinkError", (error) => Effect.fail(runtimeError(error.message)))
+    )
 ).pipe(Command.withDescription("announce a message on a channel and confirm it with every targeted server"))

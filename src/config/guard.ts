@@ -1,5 +1,5 @@
 /**
- * Guarded reads of the files that decide what runs as root (SPEC §6): the
+ * Guarded reads of the files that decide what runs as root (docs/security.md): the
  * config and the secret files are refused when others could change (or, for
  * a secret, read) them, or when they are not regular files. Each file is checked on the descriptor it is read from.
  */

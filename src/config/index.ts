@@ -1,5 +1,5 @@
 /**
- * The YAML configuration (SPEC §5): the resolved model, decoding with every
+ * The YAML configuration (docs/configuration.md): the resolved model, decoding with every
  * issue reported by path, and loading from the path the command line chooses.
  */
 export type {

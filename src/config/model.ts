@@ -1,5 +1,5 @@
 /**
- * The resolved configuration (SPEC §5): what the rest of f2bc reads once a
+ * The resolved configuration (docs/configuration.md): what the rest of f2bc reads once a
  * config file has been decoded, validated and had its defaults applied.
  */
 import type { CompiledTemplate } from "../action/index.js"
@@ -40,7 +40,7 @@ interface ServerCommon {
   readonly filter: Filter
 }
 
-/** A fanout server (SPEC §1), the default transport: no `transport` key. */
+/** A fanout server (docs/protocol.md), the default transport: no `transport` key. */
 export interface FanoutServerConfig extends ServerCommon {
   readonly transport?: "fanout"
   readonly host: string

@@ -1,5 +1,5 @@
 /**
- * The config file as written (SPEC §5): an Effect Schema of the raw YAML,
+ * The config file as written (docs/configuration.md): an Effect Schema of the raw YAML,
  * with types, ranges and defaults. Rules that need more than one field live in rules.ts.
  */
 import * as Schema from "effect/Schema"
@@ -36,7 +36,7 @@ const PositiveInt = Schema.Number.pipe(Schema.int(), Schema.greaterThanOrEqualTo
   expected("a positive integer")
 )
 
-/** A filter key has the message grammar's key syntax (SPEC §2). */
+/** A filter key has the message grammar's key syntax (docs/protocol.md). */
 const FilterKey = Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9_.-]+$/)).annotations(
   expected(`a key of letters, digits, "_", "." or "-"`)
 )

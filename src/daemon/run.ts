@@ -87,7 +87,8 @@ const holdSignals: Effect.Effect<void, never, Scope.Scope> = Effect.gen(function
   yield* onSignal("SIGINT", onStopSignal("SIGINT"))
 })
 
-export const runForeground = (config: Config, pidFile: string | undefined) => {
+/** `ready` is called once the daemon is up (`daemon start` waits for it). */
+export const runForeground = (config: Config, pidFile: string | undefined, ready: () => void = () => undefined) => {
   const program = Effect.scoped(
     Effect.gen(function* () {
       if (pidFile !== undefined) yield* holdPidFile(pidFile)
@@ -100,6 +101,7 @@ export const runForeground = (config: Config, pidFile: string | undefined) => {
         const runtime = yield* Effect.runtime<never>()
         yield* serveControl(socket, { status: daemon.status, reload: reloadFrom(config.source, daemon) }, Runtime.runPromise(runtime))
       }
+      yield* Effect.sync(ready)
       return yield* Effect.never
     })
   )

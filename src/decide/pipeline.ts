@@ -1,5 +1,5 @@
 /**
- * The decision for one delivery, stage by stage in the order SPEC §6 fixes:
+ * The decision for one delivery, stage by stage in the order docs/security.md gives:
  * grammar → envelope/signature → timestamp → duplicate → origin → types →
  * ignoreip → filter → render. Pure: it reads the table of executed ids and never writes it.
  */

@@ -1,5 +1,5 @@
 /**
- * Filter evaluation (SPEC §3): every entry's key must be present with one of its values
+ * Filter evaluation (docs/configuration.md, filters): every entry's key must be present with one of its values
  * (AND across entries, OR within one); a message must pass the server's and the channel's filter.
  */
 

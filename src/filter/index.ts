@@ -1,5 +1,5 @@
 /**
- * Filter evaluation (SPEC §3): which messages a server and a channel accept.
+ * Filter evaluation (docs/configuration.md, filters): which messages a server and a channel accept.
  * Pure: works on the parsed message's fields only.
  */
 export { checkFilters, evaluateFilter } from "./filter.js"

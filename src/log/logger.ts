@@ -1,6 +1,6 @@
 /**
  * The f2bc logger: one line per event with timestamp, level, component and the
- * server/channel it concerns, written to stderr or to `log_file` (SPEC §9).
+ * server/channel it concerns, written to stderr or to `log_file` (docs/operations.md, logging).
  */
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"

@@ -1,5 +1,5 @@
 /**
- * The message grammar (SPEC §2): model, parser and canonical printer.
+ * The message grammar (docs/protocol.md): model, parser and canonical printer.
  * Pure: no I/O; the daemon and `f2bc publish` both parse through here.
  */
 export { COMPUTED_KEYS, ENVELOPE_KEYS, MessageError } from "./message.js"

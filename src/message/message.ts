@@ -1,11 +1,11 @@
 /**
- * The parsed message model (SPEC §2): the text as received, its key=value pairs
+ * The parsed message model (docs/protocol.md): the text as received, its key=value pairs
  * split into fields and envelope, and the error a malformed message is rejected with.
  */
 import * as Data from "effect/Data"
 import { quote } from "../text/untrusted.js"
 
-/** Keys of the trust envelope appended by `f2bc publish` (SPEC §6). */
+/** Keys of the trust envelope appended by `f2bc publish` (docs/protocol.md). */
 export const ENVELOPE_KEYS: ReadonlySet<string> = new Set(["_id", "_ts", "_origin", "_sig"])
 
 /** Keys computed by the daemon for templates; a message may never carry them. */

@@ -1,5 +1,5 @@
 /**
- * The message parser (SPEC §2): plain text or `key=value` pairs separated by commas.
+ * The message parser (docs/protocol.md): plain text or `key=value` pairs separated by commas.
  * It runs once per delivered message, so it scans with indexOf/charCodeAt and no regex.
  */
 import * as Either from "effect/Either"

@@ -1,5 +1,5 @@
 /**
- * The canonical text of a pair list (SPEC §2): `k1=v1, k2=v2`.
+ * The canonical text of a pair list (docs/protocol.md): `k1=v1, k2=v2`.
  * For every valid pair list, parseMessage(printPairs(pairs)) gives the pairs back.
  */
 

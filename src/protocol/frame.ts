@@ -1,5 +1,5 @@
 /**
- * Server → client lines of the fanout protocol (SPEC §1): classifies one line
+ * Server → client lines of the fanout protocol (docs/protocol.md): classifies one line
  * (terminator already removed) as a pong, a delivery, a server notice or other.
  */
 import * as Either from "effect/Either"

@@ -1,5 +1,5 @@
 /**
- * The fanout wire protocol (SPEC §1), pure: names, request encoding, frame
+ * The fanout wire protocol (docs/protocol.md), pure: names, request encoding, frame
  * parsing and the bounded line splitter. Import from here.
  */
 export {

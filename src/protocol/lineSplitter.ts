@@ -1,5 +1,5 @@
 /**
- * Bounded byte-level line framing (SPEC §1): a pure state machine that turns
+ * Bounded byte-level line framing (docs/protocol.md): a pure state machine that turns
  * arbitrary TCP chunks into lines, dropping over-long ones, plus its Stream stage.
  */
 import * as Stream from "effect/Stream"

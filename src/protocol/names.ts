@@ -1,5 +1,5 @@
 /**
- * Validity rules of the fanout wire protocol (SPEC §1): what a channel name and
+ * Validity rules of the fanout wire protocol (docs/protocol.md): what a channel name and
  * a message text may contain, and the error that names the offending part.
  */
 import * as Data from "effect/Data"

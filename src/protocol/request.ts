@@ -1,5 +1,5 @@
 /**
- * Client → server requests of the fanout protocol (SPEC §1) and their encoding
+ * Client → server requests of the fanout protocol (docs/protocol.md) and their encoding
  * as wire lines; encoding refuses a channel or message that would break framing.
  */
 import * as Either from "effect/Either"

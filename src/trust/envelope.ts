@@ -1,5 +1,5 @@
 /**
- * The trust envelope (SPEC §6): `_id`, `_ts`, `_origin` appended by
+ * The trust envelope (docs/protocol.md): `_id`, `_ts`, `_origin` appended by
  * `f2bc publish`, and their validation on receipt.
  */
 import * as Either from "effect/Either"

@@ -1,4 +1,4 @@
-/** The trust stages (SPEC §6): envelope, signature, dedupe table, value types, ignoreip. */
+/** The trust stages (docs/security.md): envelope, signature, dedupe table, value types, ignoreip. */
 export * from "./address.js"
 export * from "./envelope.js"
 export * from "./seen.js"

@@ -1,5 +1,5 @@
 /**
- * The table of message ids already executed (SPEC §6 replay and dedupe):
+ * The table of message ids already executed (docs/security.md: replay and dedupe):
  * entries expire, and the table never holds more than its capacity.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Message signatures (SPEC §6): `_sig` = base64url(HMAC-SHA256(secret,
+ * Message signatures (docs/protocol.md): `_sig` = base64url(HMAC-SHA256(secret,
  * `<channel>!<text before ", _sig=">`)), always the last pair, compared in constant time.
  */
 import * as Either from "effect/Either"

@@ -1,5 +1,5 @@
 /**
- * Typed values (SPEC §6): the types a config can give a message key, and the
+ * Typed values (docs/security.md): the types a config can give a message key, and the
  * checks every value passes whatever its type (no control characters, no option injection).
  */
 import * as Either from "effect/Either"

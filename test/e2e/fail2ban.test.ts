@@ -237,6 +237,21 @@ describe("two hosts share bans through the real fail2ban (contrib/fail2ban, docs
     expect(client(a.socket, "set", "sshd", "bantime", "3600").code).toBe(0)
   })
 
+  it("docs/fail2ban.md quotes fail2ban as it prints: a missing jail's text on stdout, the status lines", () => {
+    const doc = fs.readFileSync(path.join(ROOT, "docs/fail2ban.md"), "utf8")
+    const missing = spawnSync(FAIL2BAN_CLIENT, ["-s", b.socket, "set", "cluster-sshd-missing", "banip", "192.0.2.99"], { encoding: "utf8", timeout: 20_000 })
+    expect(missing.status).toBe(255)
+    expect(missing.stdout.trim()).toBe("Sorry but the jail 'cluster-sshd-missing' does not exist")
+    expect(missing.stderr).toContain("ERROR   NOK: ('cluster-sshd-missing',)")
+    expect(doc).toContain(`stderr="… ERROR   NOK: ('cluster-sshd',)" argv=[…] stdout="Sorry but the jail 'cluster-sshd' does not exist"`)
+    const status = client(b.socket, "status", "cluster-sshd").out
+    expect(status).toMatch(/^`- Actions\n {3}\|- Currently banned:\t\d+\n {3}\|- Total banned:\t\d+\n {3}`- Banned IP list:\t/m)
+    expect(doc).toContain("`- Actions\n   |- Currently banned:\t1\n   |- Total banned:\t1\n   `- Banned IP list:\t192.0.2.7\n")
+    const jails = client(b.socket, "status").out
+    expect(jails).toMatch(/^`- Jail list:\t/m)
+    expect(doc).toContain("`- Jail list:\tcluster-sshd, sshd\n")
+  })
+
   it("stopping host B's fail2ban lifts its bans locally but announces no unban (actionflush), so host A keeps the ban", async () => {
     await stopFail2ban(b)
     // fail2ban flushes synchronously on stop: by now every action of the stop has run.

@@ -163,6 +163,9 @@ describe("README quick start", () => {
     expect(daemon.output()).toMatch(/channel=Fail2ban channel has no secret_file: it accepts unsigned messages/)
     const published = await runF2bc(["publish", "--host", "127.0.0.1", "-p", String(port), "-c", "Fail2ban", "-m", "jail=sshd, action=banip, ip=192.0.2.7"])
     expect(published.code).toBe(0)
-    await daemon.waitFor(/action executed exit=0 argv=\["echo","would","run:","fail2ban-client","set","sshd","banip","192.0.2.7"\]/)
+    // The log line the README quotes, as the daemon writes it.
+    const quoted = /the daemon logs\n`([^`]+)`/.exec(fs.readFileSync(path.join(ROOT, "README.md"), "utf8"))?.[1]
+    expect(quoted).toBeDefined()
+    await daemon.waitFor(new RegExp(quoted!.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
   })
 })

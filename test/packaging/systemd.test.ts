@@ -33,7 +33,7 @@ const daemonUsage = async () => {
   const help = await runF2bc(["daemon", "run", "--help"])
   expect(help.code).toBe(0)
   const text = stripAnsi(help.stdout)
-  const usage = /^\$ daemon (.*)$/m.exec(text)?.[1] ?? ""
+  const usage = /^\$ f2bc daemon (.*)$/m.exec(text)?.[1] ?? ""
   const modes = /<mode> ([^\]]*)\]/.exec(usage)?.[1]?.split(" | ") ?? []
   return { text, flags: usage.match(/--[a-z-]+/g) ?? [], modes }
 }

@@ -1,5 +1,5 @@
 /**
- * The fanout transport (SPEC §1) as a Transport service layer.
+ * The fanout transport (docs/protocol.md) as a Transport service layer.
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
