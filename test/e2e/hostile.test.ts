@@ -127,4 +127,32 @@ servers:
     }
     await server.close()
   })
+
+  it("a server streaming debug!busy and garbage: at most 20 lines of each kind, then a summary when the connection ends", async () => {
+    const dir = tempDir()
+    const rec = recorder(dir)
+    const garbage = `garbage ${"\u0001".repeat(5000)}\n`
+    const server = await scriptedServer("debug!busy\n".repeat(1000) + garbage.repeat(100) + "Fail2ban!ip=192.0.2.6, jail=sshd\n")
+    const config = writeConfig(
+      dir,
+      `servers:
+  - host: 127.0.0.1
+    port: ${server.port}
+    channels:
+      - name: Fail2ban
+        action: "${rec.script} %ip% %jail%"
+log_level: 3
+`
+    )
+    const daemon = startF2bc(["daemon", "run", "--config", config])
+    expect(await rec.waitForCalls(1)).toEqual([["192.0.2.6", "sshd"]])
+    await server.close()
+    await daemon.waitFor(/WARN .*… and 980 more server busy notices in the last 10 s/)
+    await daemon.waitFor(/DEBUG .*… and 80 more ignored lines in the last 10 s/)
+    const lines = daemon.output().split("\n")
+    expect(lines.filter((line) => / server is full \(debug!busy\)$/.test(line))).toHaveLength(20)
+    const ignored = lines.filter((line) => line.includes("ignored line: "))
+    expect(ignored).toHaveLength(20)
+    for (const line of ignored) expect(line).toContain("…(5008 chars)")
+  })
 })
