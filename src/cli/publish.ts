@@ -17,6 +17,7 @@ import { Defaults } from "../config/model.js"
 import { describeValueProblem } from "../decide/rejection.js"
 import { parseMessage, type Message } from "../message/index.js"
 import { isReservedChannel, validateChannelName, validateMessageText } from "../protocol/names.js"
+import { escapeUnsafe } from "../text/untrusted.js"
 import { endpointOf } from "../transport/endpoint.js"
 import * as Transports from "../transport/layer.js"
 import { serverName, Transport, type Endpoint } from "../transport/transport.js"
@@ -55,18 +56,21 @@ const nodeName = Options.text("node-name").pipe(
 
 const DEFAULT_PORT = 1986
 
+/** A refusal that quotes the user's channel or message: hostile characters shown escaped, as the log does. */
+const refusal = (text: string) => usageError(escapeUnsafe(text))
+
 /** Refuses, before anything is sent, what the wire or the grammar would reject. */
 const validate = (channelName: string, text: string) =>
   Effect.gen(function* () {
-    yield* validateChannelName(channelName).pipe(Effect.mapError((error) => usageError(error.message)))
+    yield* validateChannelName(channelName).pipe(Effect.mapError((error) => refusal(error.message)))
     if (isReservedChannel(channelName))
-      return yield* Effect.fail(usageError(`channel "${channelName}" is reserved by the fanout protocol`))
-    yield* validateMessageText(text).pipe(Effect.mapError((error) => usageError(error.message)))
+      return yield* Effect.fail(refusal(`channel "${channelName}" is reserved by the fanout protocol`))
+    yield* validateMessageText(text).pipe(Effect.mapError((error) => refusal(error.message)))
     const parsed = parseMessage(text)
-    if (Either.isLeft(parsed)) return yield* Effect.fail(usageError(`invalid message: ${parsed.left.message}`))
+    if (Either.isLeft(parsed)) return yield* Effect.fail(refusal(`invalid message: ${parsed.left.message}`))
     if (parsed.right.envelope.size > 0) {
       const keys = [...parsed.right.envelope.keys()].join(", ")
-      return yield* Effect.fail(usageError(`invalid message: ${keys} belong to the envelope, which publish adds itself`))
+      return yield* Effect.fail(refusal(`invalid message: ${keys} belong to the envelope, which publish adds itself`))
     }
     return parsed.right
   })
@@ -84,7 +88,7 @@ const checkTypes = (parsed: Message, targets: ReadonlyArray<Target>) =>
     const bad = parsed.kind === "plain" ? checkBody(parsed.body) : checkFields(parsed.fields, target.types) ?? checkBody(parsed.body)
     return bad === undefined
       ? Effect.void
-      : Effect.fail(usageError(`invalid message: ${bad.key}=${JSON.stringify(bad.value)} ${describeValueProblem(bad.problem)} (a daemon would reject it)`))
+      : Effect.fail(refusal(`invalid message: ${bad.key}=${JSON.stringify(bad.value)} ${describeValueProblem(bad.problem)} (a daemon would reject it)`))
   }, { discard: true })
 
 /** The line for one target: a plain message as given; pairs with the envelope, then the signature. */
@@ -135,7 +139,7 @@ export const publishCommand = Command.make(
             .map((c) => ({ endpoint: { ...endpointOf(server, config), pingTimeoutMs: timeoutMs }, secret: c.secrets[0], types: c.types }))
         )
         if (targets.length === 0)
-          return yield* Effect.fail(usageError(`no server in ${config.source} has a channel named "${args.channel}"`))
+          return yield* Effect.fail(refusal(`no server in ${config.source} has a channel named "${args.channel}"`))
         origin = Option.getOrElse(args.nodeName, () => config.node_name)
         lineLimit = config.max_line_bytes
       }

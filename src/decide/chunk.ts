@@ -103,6 +103,8 @@ export const decideChunk = (input: ChunkInput): ChunkPlan => {
   const lines = new Lines(steps)
   // The windows that ended say how many lines they held back, before this chunk's lines.
   const limiter = new Limiter(input.limit ?? emptyLimit, nowMs, input.limitPolicy)
+  // At log_level 3 (debug) the operator asked for every line: no limit.
+  const limited = LogLevel.greaterThan(minLevel, LogLevel.Debug)
   for (const summary of limiter.summaries) if (LogLevel.greaterThanEqual(summary.level, minLevel)) lines.add(summary)
   const counts = new Map<string, { readonly outcome: string; readonly stage: string; readonly label: string; n: number }>()
   const claimed = new Map<string, number>()
@@ -123,7 +125,7 @@ export const decideChunk = (input: ChunkInput): ChunkPlan => {
     else count.n++
     const level = decisionLevel(decision)
     // Every decision is counted above; its line is logged within the rate limit of its kind.
-    if (LogLevel.greaterThanEqual(level, minLevel) && limiter.admit(outcome.line, level)) lines.add(decisionLine(decision, delivery, level))
+    if (LogLevel.greaterThanEqual(level, minLevel) && (!limited || limiter.admit(outcome.line, level))) lines.add(decisionLine(decision, delivery, level))
     if (decision._tag === "Execute") {
       if (decision.record !== undefined) {
         claimed.set(decision.record.key, nowMs)

@@ -64,6 +64,12 @@ describe("decideChunk's log rate limit", () => {
     expect(lineTexts(out.steps as never).filter((text) => text.startsWith("rejected at types"))).toHaveLength(20)
   })
 
+  it("at debug level every line is logged (the operator asked for everything)", () => {
+    const out = decideChunk({ plan, deliveries: bad(30), nowMs: NOW_MS, minLevel: LogLevel.Debug, seen })
+    expect(lineTexts(out.steps as never)).toHaveLength(30)
+    expect(out.suppressed.size).toBe(0)
+  })
+
   it("lines below the level neither use the budget nor count as suppressed", () => {
     const out = decideChunk({ plan, deliveries: bad(30), nowMs: NOW_MS, minLevel: LogLevel.Error, seen })
     expect(out.steps).toEqual([])

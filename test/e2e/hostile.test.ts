@@ -128,11 +128,36 @@ servers:
     await server.close()
   })
 
-  it("a server streaming debug!busy and garbage: at most 20 lines of each kind, then a summary when the connection ends", async () => {
+  it("a server streaming debug!busy and over-long lines: at most 20 lines of each kind, then a summary when the connection ends", async () => {
     const dir = tempDir()
     const rec = recorder(dir)
-    const garbage = `garbage ${"\u0001".repeat(5000)}\n`
-    const server = await scriptedServer("debug!busy\n".repeat(1000) + garbage.repeat(100) + "Fail2ban!ip=192.0.2.6, jail=sshd\n")
+    const overlong = `Fail2ban!ip=${"\u0001".repeat(2000)}\n`
+    const server = await scriptedServer("debug!busy\n".repeat(1000) + overlong.repeat(100) + "Fail2ban!ip=192.0.2.6, jail=sshd\n")
+    const config = writeConfig(
+      dir,
+      `servers:
+  - host: 127.0.0.1
+    port: ${server.port}
+    channels:
+      - name: Fail2ban
+        action: "${rec.script} %ip% %jail%"
+max_line_bytes: 1024
+`
+    )
+    const daemon = startF2bc(["daemon", "run", "--config", config])
+    expect(await rec.waitForCalls(1)).toEqual([["192.0.2.6", "sshd"]])
+    await server.close()
+    await daemon.waitFor(/WARN .*… and 980 more server busy notices in the last 10 s/)
+    await daemon.waitFor(/WARN .*… and 80 more over-long lines in the last 10 s/)
+    const lines = daemon.output().split("\n")
+    expect(lines.filter((line) => / server is full \(debug!busy\)$/.test(line))).toHaveLength(20)
+    expect(lines.filter((line) => line.includes("dropped an over-long line"))).toHaveLength(20)
+  })
+
+  it("at log_level 3 (debug) every line is logged, each with a bounded prefix of the network's text", async () => {
+    const dir = tempDir()
+    const rec = recorder(dir)
+    const server = await scriptedServer(`garbage ${"\u0001".repeat(5000)}\n`.repeat(30) + "Fail2ban!ip=192.0.2.7, jail=sshd\n")
     const config = writeConfig(
       dir,
       `servers:
@@ -145,14 +170,10 @@ log_level: 3
 `
     )
     const daemon = startF2bc(["daemon", "run", "--config", config])
-    expect(await rec.waitForCalls(1)).toEqual([["192.0.2.6", "sshd"]])
+    expect(await rec.waitForCalls(1)).toEqual([["192.0.2.7", "sshd"]])
+    const ignored = daemon.output().split("\n").filter((line) => line.includes("ignored line: "))
+    expect(ignored).toHaveLength(30)
+    for (const line of ignored) expect(line).toMatch(/…\(5008 chars\)$/)
     await server.close()
-    await daemon.waitFor(/WARN .*… and 980 more server busy notices in the last 10 s/)
-    await daemon.waitFor(/DEBUG .*… and 80 more ignored lines in the last 10 s/)
-    const lines = daemon.output().split("\n")
-    expect(lines.filter((line) => / server is full \(debug!busy\)$/.test(line))).toHaveLength(20)
-    const ignored = lines.filter((line) => line.includes("ignored line: "))
-    expect(ignored).toHaveLength(20)
-    for (const line of ignored) expect(line).toContain("…(5008 chars)")
   })
 })

@@ -43,7 +43,9 @@ export const noticeLog = (): Effect.Effect<(notice: Notice) => Effect.Effect<voi
       const lines = limiter.summaries.filter((summary) => LogLevel.greaterThanEqual(summary.level, minLevel))
       if (notice !== undefined) {
         const [kind, line] = lineOf(notice)
-        if (LogLevel.greaterThanEqual(line.level, minLevel) && limiter.admit(kind, line.level)) lines.push(line)
+        // At log_level 3 (debug) the operator asked for every line: no limit.
+        const limited = LogLevel.greaterThan(minLevel, LogLevel.Debug)
+        if (LogLevel.greaterThanEqual(line.level, minLevel) && (!limited || limiter.admit(kind, line.level))) lines.push(line)
       }
       state = limiter.state()
       const counted = Effect.forEach(limiter.suppressed, ([kind, n]) => countSuppressed(kind, n), { discard: true })
