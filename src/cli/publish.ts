@@ -19,6 +19,7 @@ import { describeValueProblem } from "../decide/rejection.js"
 import * as Logging from "../log/logger.js"
 import { parseMessage, type Message } from "../message/index.js"
 import { isReservedChannel, validateChannelName, validateMessageText } from "../protocol/names.js"
+import { escapeUnsafe } from "../text/untrusted.js"
 import { endpointOf } from "../transport/endpoint.js"
 import * as Transports from "../transport/layer.js"
 import { serverName, Transport, type Endpoint } from "../transport/transport.js"
@@ -59,18 +60,21 @@ const nodeName = Options.text("node-name").pipe(
 const DEFAULT_PORT = 1986
 const DEFAULT_HOST = "127.0.0.1"
 
+/** A refusal that quotes the user's channel or message: hostile characters shown escaped, as the log does. */
+const refusal = (text: string) => usageError(escapeUnsafe(text))
+
 /** Refuses, before anything is sent, what the wire or the grammar would reject. */
 const validate = (channelName: string, text: string) =>
   Effect.gen(function* () {
-    yield* validateChannelName(channelName).pipe(Effect.mapError((error) => usageError(error.message)))
+    yield* validateChannelName(channelName).pipe(Effect.mapError((error) => refusal(error.message)))
     if (isReservedChannel(channelName))
-      return yield* Effect.fail(usageError(`channel "${channelName}" is reserved by the fanout protocol`))
-    yield* validateMessageText(text).pipe(Effect.mapError((error) => usageError(error.message)))
+      return yield* Effect.fail(refusal(`channel "${channelName}" is reserved by the fanout protocol`))
+    yield* validateMessageText(text).pipe(Effect.mapError((error) => refusal(error.message)))
     const parsed = parseMessage(text)
-    if (Either.isLeft(parsed)) return yield* Effect.fail(usageError(`invalid message: ${parsed.left.message}`))
+    if (Either.isLeft(parsed)) return yield* Effect.fail(refusal(`invalid message: ${parsed.left.message}`))
     if (parsed.right.envelope.size > 0) {
       const keys = [...parsed.right.envelope.keys()].join(", ")
-      return yield* Effect.fail(usageError(`invalid message: ${keys} belong to the envelope, which publish adds itself`))
+      return yield* Effect.fail(refusal(`invalid message: ${keys} belong to the envelope, which publish adds itself`))
     }
     return parsed.right
   })
@@ -88,7 +92,7 @@ const checkTypes = (parsed: Message, targets: ReadonlyArray<Target>) =>
     const bad = parsed.kind === "plain" ? checkBody(parsed.body) : checkFields(parsed.fields, target.types) ?? checkBody(parsed.body)
     return bad === undefined
       ? Effect.void
-      : Effect.fail(usageError(`invalid message: ${bad.key}=${JSON.stringify(bad.value)} ${describeValueProblem(bad.problem)} (a daemon would reject it)`))
+      : Effect.fail(refusal(`invalid message: ${bad.key}=${JSON.stringify(bad.value)} ${describeValueProblem(bad.problem)} (a daemon would reject it)`))
   }, { discard: true })
 
 /** The line for one target: a plain message as given; pairs with the envelope, then the signature. */
@@ -128,7 +132,7 @@ const configTargets = (args: TargetFlags, timeoutMs: number) =>
     const config = yield* loadConfigBeside(args.config, args.channel)
     const targets = config.servers.flatMap((server) => targetOf(server, config, args.channel, timeoutMs) ?? [])
     if (targets.length === 0)
-      return yield* Effect.fail(usageError(`no server in ${config.source} has a channel named "${args.channel}"` + channelHint(args.channel)))
+      return yield* Effect.fail(refusal(`no server in ${config.source} has a channel named "${args.channel}"` + channelHint(args.channel)))
     return { targets, origin: Option.getOrElse(args.nodeName, () => config.node_name), lineLimit: config.max_line_bytes } satisfies Targets
   })
 
@@ -159,7 +163,7 @@ const hostTargets = (args: TargetFlags, timeoutMs: number) =>
       const targets = config.servers.flatMap((server) => (isServer(server, host, port) ? targetOf(server, config, args.channel, timeoutMs) ?? [] : []))
       if (targets.length === 0) {
         const having = config.servers.filter((server) => server.channels.some((c) => c.name === args.channel)).map(serverName)
-        return yield* Effect.fail(usageError(
+        return yield* Effect.fail(refusal(
           `--host ${host} -p ${port} with --config: no server entry for ${host}:${port} in ${config.source} has a channel named "${args.channel}"` +
             (having.length === 0 ? "" : ` (it is on ${having.join(", ")})`) +
             `, so publish cannot tell how to sign for it; drop --host/--port to publish to the config's servers, or drop --config (then --secret-file signs)`

@@ -2,11 +2,15 @@
  * The daemon's server fibers, one per connection key in a `FiberMap`: each
  * runs its transport's deliveries through the ingest; a reload starts and stops them by key.
  */
+import * as Chunk from "effect/Chunk"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as FiberMap from "effect/FiberMap"
+import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import type * as Scope from "effect/Scope"
 import type { Config, ServerConfig } from "../config/model.js"
+import { LOG_LIMIT } from "../log/limit.js"
 import { countDroppedDeliveries, countReconnect, setConnected } from "../metrics/metrics.js"
 import { endpointOf } from "../transport/endpoint.js"
 import { Transport, serverName } from "../transport/transport.js"
@@ -27,7 +31,10 @@ export const makeServers = (board: StatusBoard, handleChunk: HandleChunk): Effec
     const serve = (key: string, server: ServerConfig, config: Config): Effect.Effect<void> => {
       const name = serverName(server)
       const endpoint = endpointOf(server, config)
-      return Stream.runForEachChunk(transport.deliveries(endpoint, board.observe(key, name, endpoint.channels)), (chunk) => handleChunk(key, chunk)).pipe(
+      const deliveries = Stream.runForEachChunk(transport.deliveries(endpoint, board.observe(key, name, endpoint.channels)), (chunk) => handleChunk(key, chunk))
+      // An empty chunk once per window: the log's rate-limit summaries come out even when the flood has stopped.
+      const summaries = Effect.repeat(handleChunk(key, Chunk.empty()), Schedule.spaced(Duration.millis(LOG_LIMIT.windowMs)))
+      return Effect.raceFirst(deliveries, Effect.zipRight(summaries, Effect.never)).pipe(
         Effect.annotateLogs({ component: "daemon", server: name })
       )
     }

@@ -4,6 +4,7 @@
  */
 import * as LogLevel from "effect/LogLevel"
 import type { LogLine } from "../log/batch.js"
+import { emptyLimit, Limiter, type LimitPolicy, type LimitState } from "../log/limit.js"
 import type { Delivery, Settle } from "../transport/transport.js"
 import type { DecideState, DedupeRecord, Execute, ServerPlan } from "./decision.js"
 import { decisionLevel, decisionLine, outcomeOf } from "./outcome.js"
@@ -39,6 +40,10 @@ export interface OutcomeCount {
 export interface ChunkPlan {
   readonly counts: ReadonlyArray<OutcomeCount>
   readonly steps: ReadonlyArray<Step>
+  /** The log's rate limit after this chunk, for the next one. */
+  readonly limit: LimitState
+  /** Lines the rate limit kept out of the log, by kind (`rejected at types`): counted, and summed up later. */
+  readonly suppressed: ReadonlyMap<string, number>
 }
 
 export interface ChunkInput {
@@ -50,6 +55,9 @@ export interface ChunkInput {
   readonly minLevel: LogLevel.LogLevel
   /** The table of executed ids, read only. */
   readonly seen: DecideState["seen"]
+  /** The log's rate limit before this chunk (the previous chunk's `limit`; none open when absent), and its policy. */
+  readonly limit?: LimitState
+  readonly limitPolicy?: LimitPolicy
 }
 
 const submitOf = (plan: ServerPlan, delivery: Delivery, decision: Execute): Step => {
@@ -93,6 +101,11 @@ export const decideChunk = (input: ChunkInput): ChunkPlan => {
   const { plan, deliveries, nowMs, minLevel } = input
   const steps: Array<Step> = []
   const lines = new Lines(steps)
+  // The windows that ended say how many lines they held back, before this chunk's lines.
+  const limiter = new Limiter(input.limit ?? emptyLimit, nowMs, input.limitPolicy)
+  // At log_level 3 (debug) the operator asked for every line: no limit.
+  const limited = LogLevel.greaterThan(minLevel, LogLevel.Debug)
+  for (const summary of limiter.summaries) if (LogLevel.greaterThanEqual(summary.level, minLevel)) lines.add(summary)
   const counts = new Map<string, { readonly outcome: string; readonly stage: string; readonly label: string; n: number }>()
   const claimed = new Map<string, number>()
   // The table alone until the first claim: the common case (a flood of rejections) keeps one shape of `seen`.
@@ -111,7 +124,8 @@ export const decideChunk = (input: ChunkInput): ChunkPlan => {
     if (count === undefined) counts.set(outcome.label, { outcome: outcome.outcome, stage: outcome.stage, label: outcome.label, n: 1 })
     else count.n++
     const level = decisionLevel(decision)
-    if (LogLevel.greaterThanEqual(level, minLevel)) lines.add(decisionLine(decision, delivery, level))
+    // Every decision is counted above; its line is logged within the rate limit of its kind.
+    if (LogLevel.greaterThanEqual(level, minLevel) && (!limited || limiter.admit(outcome.line, level))) lines.add(decisionLine(decision, delivery, level))
     if (decision._tag === "Execute") {
       if (decision.record !== undefined) {
         claimed.set(decision.record.key, nowMs)
@@ -125,5 +139,5 @@ export const decideChunk = (input: ChunkInput): ChunkPlan => {
     }
   }
   lines.flush()
-  return { counts: [...counts.values()], steps }
+  return { counts: [...counts.values()], steps, limit: limiter.state(), suppressed: limiter.suppressed }
 }

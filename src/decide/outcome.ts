@@ -5,6 +5,7 @@
 import * as LogLevel from "effect/LogLevel"
 import type { LogLine } from "../log/batch.js"
 import type { Delivery } from "../transport/transport.js"
+import { clip } from "../text/untrusted.js"
 import type { Decision } from "./decision.js"
 import { keyOf, outcomeOf as outcomeOfRejection, rejectionLine, stageOf, type Rejection } from "./rejection.js"
 
@@ -13,17 +14,20 @@ export interface Outcome {
   readonly stage: string
   /** As `daemon status` shows it: `executed`, `ignored`, `rejected at filter`. */
   readonly label: string
+  /** The kind of its log line, as the rate limit's summary names it: `accepted`, `ignored`, `rejected at filter`. */
+  readonly line: string
 }
 
-const EXECUTED: Outcome = { outcome: "executed", stage: "execute", label: "executed" }
-const IGNORED: Outcome = { outcome: "ignored", stage: "channel", label: "ignored" }
+const EXECUTED: Outcome = { outcome: "executed", stage: "execute", label: "executed", line: "accepted" }
+const IGNORED: Outcome = { outcome: "ignored", stage: "channel", label: "ignored", line: "ignored" }
 
 export const outcomeOf = (decision: Decision): Outcome => {
   if (decision._tag === "Execute") return EXECUTED
   const outcome = outcomeOfRejection(decision.rejection)
   if (outcome === "ignored") return IGNORED
   const stage = stageOf(decision.rejection)
-  return { outcome, stage, label: `${outcome} at ${stage}` }
+  const label = `${outcome} at ${stage}`
+  return { outcome, stage, label, line: label }
 }
 
 /** The level a rejection is logged at. */
@@ -43,16 +47,20 @@ export const rejectionLevel = (rejection: Rejection): LogLevel.LogLevel => {
 export const decisionLevel = (decision: Decision): LogLevel.LogLevel =>
   decision._tag === "Execute" ? LogLevel.Debug : rejectionLevel(decision.rejection)
 
-/** The log line of a decision, annotated with its channel (and the message, and the key a stage blames). */
+/**
+ * The log line of a decision, annotated with its channel (and the message, and the key a stage blames).
+ * The message is the network's: only its first `SHOWN_PREFIX` characters are shown (`clip`).
+ */
 export const decisionLine = (decision: Decision, delivery: Delivery, level: LogLevel.LogLevel = decisionLevel(decision)): LogLine => {
-  if (decision._tag === "Execute") return { level, message: "accepted", annotations: { channel: delivery.channel, message: delivery.message } }
+  if (decision._tag === "Execute") return { level, message: "accepted", annotations: { channel: delivery.channel, message: clip(delivery.message) } }
   const { rejection } = decision
   const message = rejectionLine(rejection)
   if (rejection._tag === "Channel") return { level, message, annotations: { channel: delivery.channel } }
   const key = keyOf(rejection)
+  const shown = clip(delivery.message)
   return {
     level,
     message,
-    annotations: key === undefined ? { channel: delivery.channel, message: delivery.message } : { channel: delivery.channel, message: delivery.message, key }
+    annotations: key === undefined ? { channel: delivery.channel, message: shown } : { channel: delivery.channel, message: shown, key }
   }
 }

@@ -11,7 +11,7 @@ import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import { openSink, type LogSink, type LogSinkError } from "./sink.js"
-import { escapeForbidden } from "../text/untrusted.js"
+import { escapeUnsafe } from "../text/untrusted.js"
 
 /** The seed's `log_level` table: 0 errors, 1 warnings, 2 info, 3 debug. */
 export type SeedLogLevel = 0 | 1 | 2 | 3
@@ -68,7 +68,7 @@ export const formatLine = (options: Logger.Logger.Options<unknown>): string => {
     parts.push(`${key}=${typeof value === "string" ? quoteIfNeeded(value) : show(value)}`)
   }
   if (!Cause.isEmpty(options.cause)) parts.push(`cause=${JSON.stringify(Cause.pretty(options.cause))}`)
-  return escapeForbidden(parts.join(" "))
+  return escapeUnsafe(parts.join(" "))
 }
 
 export const makeLogger = (sink: LogSink): Logger.Logger<unknown, void> =>

@@ -22,7 +22,10 @@ export interface Message {
   readonly fields: ReadonlyMap<string, string>
   /** The envelope pairs present (`_id`, `_ts`, `_origin`, `_sig`). */
   readonly envelope: ReadonlyMap<string, string>
-  /** The value of `%_msg%`: the text when it has no envelope pairs, else the canonical text of the fields. */
+  /**
+   * The value of `%_msg%`: the text without its envelope parts (the other parts as received), so a message
+   * has one `%_msg%` whether or not an envelope was appended; empty when it holds only envelope pairs.
+   */
   readonly body: string
 }
 

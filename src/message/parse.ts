@@ -97,18 +97,21 @@ export const parseMessage = (text: string): Either.Either<Message, MessageError>
   if (envelope === undefined) {
     return Either.right({ text, kind: "pairs", pairs, fields, envelope: EMPTY_MAP, body: text })
   }
-  return Either.right({ text, kind: "pairs", pairs, fields, envelope, body: printFields(pairs) })
+  return Either.right({ text, kind: "pairs", pairs, fields, envelope, body: fields.size === 0 ? "" : withoutEnvelope(text) })
 }
 
-/** printPairs of the non-envelope pairs, without building the filtered list. */
-const printFields = (pairs: ReadonlyArray<readonly [string, string]>): string => {
-  let out = ""
-  let first = true
-  for (let i = 0; i < pairs.length; i++) {
-    const pair = pairs[i]!
-    if (pair[0].charCodeAt(0) === UNDERSCORE) continue
-    out += first ? `${pair[0]}=${pair[1]}` : `, ${pair[0]}=${pair[1]}`
-    first = false
+/**
+ * The text without its envelope parts: the other parts exactly as received,
+ * joined by their commas. A message sent with and without its envelope (as
+ * `f2bc publish` appends it, or another publisher sends it bare) thus has one
+ * `%_msg%`, checked by the same rules (every `_` key here is an envelope key).
+ */
+const withoutEnvelope = (text: string): string => {
+  const kept: Array<string> = []
+  for (const part of text.split(",")) {
+    let i = 0
+    while (i < part.length && isBlank(part.charCodeAt(i))) i++
+    if (part.charCodeAt(i) !== UNDERSCORE) kept.push(part)
   }
-  return out
+  return kept.join(",")
 }

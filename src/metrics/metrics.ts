@@ -49,6 +49,12 @@ export const reconnectsTotal = Metric.counter("f2bc_reconnects_total", {
   incremental: true
 })
 
+/** `f2bc_log_lines_suppressed_total{line}`: log lines the rate limit kept out, by kind (`rejected at types`, `server notice`). */
+export const logSuppressed = Metric.counter("f2bc_log_lines_suppressed_total", {
+  description: "Log lines not written because their kind exceeded its rate limit (each window ends with a summary line)",
+  incremental: true
+})
+
 /** Tagged metrics are built once per label set: tagging per message costs more than the count. */
 const memo = <M>(make: (key: string) => M): ((key: string) => M) => {
   const made = new Map<string, M>()
@@ -90,3 +96,6 @@ export const setQueueLength = (length: number): Effect.Effect<void> => Metric.se
 
 export const countEvictions = (by: number): Effect.Effect<void> => Metric.incrementBy(dedupeEvictions, by)
 
+const suppressedCounter = memo((line) => Metric.tagged(logSuppressed, "line", line))
+
+export const countSuppressed = (line: string, by: number): Effect.Effect<void> => Metric.incrementBy(suppressedCounter(line), by)

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest"
 import { RenderError } from "../../src/action/index.js"
 import { keyOf, rejectionLine, stageOf, type Rejection } from "../../src/decide/rejection.js"
 import { MessageError } from "../../src/message/index.js"
-import { escapeForbidden } from "../../src/text/untrusted.js"
+import { escapeUnsafe } from "../../src/text/untrusted.js"
 
 const docs = (name: string): string => fs.readFileSync(path.join(import.meta.dirname, "../../docs", name), "utf8")
 
@@ -82,7 +82,7 @@ describe("rejections as the docs quote them", () => {
     "%s: the line in docs/%s is the rendered one",
     (_tag, file, rejection, text) => {
       // As a log line shows it: the logger escapes control and bidi characters.
-      const line = escapeForbidden(rejectionLine(rejection))
+      const line = escapeUnsafe(rejectionLine(rejection))
       expect(line).toContain(text)
       expect(docs(file)).toContain(text)
     }

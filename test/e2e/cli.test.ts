@@ -100,6 +100,34 @@ describe("f2bc command line", () => {
     expect(reject.stdout).toContain("rejected at filter")
   })
 
+  it("check and publish show hostile characters escaped as the log does (bidi, C1, U+2028, invisible format characters)", async () => {
+    const dir = tempDir()
+    const config = writeConfig(
+      dir,
+      `servers:
+  - host: 127.0.0.1
+    port: 1986
+    channels:
+      - name: Fail2ban
+        action: "/bin/echo %ip% %note%"
+`
+    )
+    const raw = /[\u0080-\u009f\u2028\u202e\u200b\ufeff]/
+    const bidi = await runF2bc(["check", "--config", config, "-c", "Fail2ban", "-m", "ip=192.0.2.7, note=a\u202eb\u2028"])
+    expect(bidi.code).toBe(1)
+    expect(bidi.stdout).toContain('rejected at types: note="a\\u202eb\\u2028" contains a bidi formatting character U+202E at position 1')
+    expect(bidi.stdout).not.toMatch(raw)
+    // Invisible characters are allowed in a value, but shown.
+    const invisible = await runF2bc(["check", "--config", config, "-c", "Fail2ban", "-m", "ip=192.0.2.7, note=ss\u200bhd\ufeff"])
+    expect(invisible.code).toBe(0)
+    expect(invisible.stdout).toContain('would run ["/bin/echo","192.0.2.7","ss\\u200bhd\\ufeff"]')
+    expect(invisible.stdout).not.toMatch(raw)
+    const c1 = await runF2bc(["publish", "--host", "127.0.0.1", "-p", "1", "-c", "Fail2ban", "-m", "ip=192.0.2.7, note=a\u0085b"])
+    expect(c1.code).toBe(2)
+    expect(c1.stderr).toContain('note="a\\x85b" contains a control character U+0085 at position 1')
+    expect(c1.stderr).not.toMatch(raw)
+  })
+
   it("daemon start, status and stop manage a detached daemon through its pid file", async () => {
     const dir = tempDir()
     const pidFile = path.join(dir, "f2bc.pid")

@@ -74,4 +74,106 @@ log_level: 3
     expect(daemon.output()).not.toContain("\u001b")
     await server.close()
   })
+
+  it("a delivery with a bare CR reaches the grammar stage: rejected and counted at the default level, not ignored", async () => {
+    const dir = tempDir()
+    const rec = recorder(dir)
+    const server = await scriptedServer("Fail2ban!ip=192.0.2.3,\rjail=sshd\n" + "Fail2ban!ip=192.0.2.4, jail=sshd\n")
+    const config = writeConfig(
+      dir,
+      `servers:
+  - host: 127.0.0.1
+    port: ${server.port}
+    channels:
+      - name: Fail2ban
+        action: "${rec.script} %ip% %jail%"
+`
+    )
+    const daemon = startF2bc(["daemon", "run", "--config", config])
+    expect(await rec.waitForCalls(1)).toEqual([["192.0.2.4", "sshd"]])
+    await daemon.waitFor(/WARN .*rejected at grammar: message contains a carriage return \(CR\) at position 13/)
+    expect(daemon.output()).not.toContain("ignored line")
+    await server.close()
+  })
+
+  it("a flood of hostile messages: every one counted, a bounded prefix of each and at most 20 lines per kind logged", async () => {
+    const dir = tempDir()
+    const rec = recorder(dir)
+    const hostile = `ip=192.0.2.1, jail=${"\u0001\u001b[2J".repeat(12_000)}`
+    const flood = `Fail2ban!${hostile}\n`.repeat(200)
+    const server = await scriptedServer(flood + "Fail2ban!ip=192.0.2.5, jail=sshd\n")
+    const config = writeConfig(
+      dir,
+      `metrics: { listen: "127.0.0.1:0" }
+servers:
+  - host: 127.0.0.1
+    port: ${server.port}
+    channels:
+      - name: Fail2ban
+        action: "${rec.script} %ip% %jail%"
+`
+    )
+    const daemon = startF2bc(["daemon", "run", "--config", config])
+    const url = (await daemon.waitFor(/metrics on (http:\/\/127\.0\.0\.1:\d+\/metrics)/))[1]!
+    expect(await rec.waitForCalls(1)).toEqual([["192.0.2.5", "sshd"]])
+    const metrics = await (await fetch(url)).text()
+    expect(metrics).toContain(`f2bc_messages_total{outcome="rejected",stage="types"} 200`)
+    expect(metrics).toContain(`f2bc_log_lines_suppressed_total{line="rejected at types"} 180`)
+    const lines = daemon.output().split("\n").filter((line) => line.includes("rejected at types"))
+    expect(lines).toHaveLength(20)
+    for (const line of lines) {
+      expect(line).toContain(`…(${hostile.length} chars)`)
+      expect(line.length).toBeLessThan(2500)
+    }
+    await server.close()
+  })
+
+  it("a server streaming debug!busy and over-long lines: at most 20 lines of each kind, then a summary when the connection ends", async () => {
+    const dir = tempDir()
+    const rec = recorder(dir)
+    const overlong = `Fail2ban!ip=${"\u0001".repeat(2000)}\n`
+    const server = await scriptedServer("debug!busy\n".repeat(1000) + overlong.repeat(100) + "Fail2ban!ip=192.0.2.6, jail=sshd\n")
+    const config = writeConfig(
+      dir,
+      `servers:
+  - host: 127.0.0.1
+    port: ${server.port}
+    channels:
+      - name: Fail2ban
+        action: "${rec.script} %ip% %jail%"
+max_line_bytes: 1024
+`
+    )
+    const daemon = startF2bc(["daemon", "run", "--config", config])
+    expect(await rec.waitForCalls(1)).toEqual([["192.0.2.6", "sshd"]])
+    await server.close()
+    await daemon.waitFor(/WARN .*… and 980 more server busy notices in the last 10 s/)
+    await daemon.waitFor(/WARN .*… and 80 more over-long lines in the last 10 s/)
+    const lines = daemon.output().split("\n")
+    expect(lines.filter((line) => / server is full \(debug!busy\)$/.test(line))).toHaveLength(20)
+    expect(lines.filter((line) => line.includes("dropped an over-long line"))).toHaveLength(20)
+  })
+
+  it("at log_level 3 (debug) every line is logged, each with a bounded prefix of the network's text", async () => {
+    const dir = tempDir()
+    const rec = recorder(dir)
+    const server = await scriptedServer(`garbage ${"\u0001".repeat(5000)}\n`.repeat(30) + "Fail2ban!ip=192.0.2.7, jail=sshd\n")
+    const config = writeConfig(
+      dir,
+      `servers:
+  - host: 127.0.0.1
+    port: ${server.port}
+    channels:
+      - name: Fail2ban
+        action: "${rec.script} %ip% %jail%"
+log_level: 3
+`
+    )
+    const daemon = startF2bc(["daemon", "run", "--config", config])
+    expect(await rec.waitForCalls(1)).toEqual([["192.0.2.7", "sshd"]])
+    const ignored = daemon.output().split("\n").filter((line) => line.includes("ignored line: "))
+    expect(ignored).toHaveLength(30)
+    for (const line of ignored) expect(line).toMatch(/…\(5008 chars\)$/)
+    await server.close()
+  })
 })

@@ -34,6 +34,13 @@ describe("line logger", () => {
     })
   )
 
+  it.effect("shows the invisible format characters escaped (U+00AD, U+200B–U+200D, U+2060, U+FEFF)", () =>
+    Effect.gen(function* () {
+      const lines = yield* capture(Effect.logWarning("x").pipe(Effect.annotateLogs({ message: "a\u00adb\u200bc\u200cd\u200de\u2060f\ufeffg" })))
+      expect(lines[0]).toContain('message="a\\xadb\\u200bc\\u200cd\\u200de\\u2060f\\ufeffg"')
+    })
+  )
+
   it.effect("escapes control characters, C1 controls and line separators from network text", () =>
     Effect.gen(function* () {
       const hostile = "x\nFAKE ERROR\r\u001b[31m\u009b2J\u2028y"

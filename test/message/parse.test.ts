@@ -80,9 +80,10 @@ describe("SPEC §2 message grammar: valid messages", () => {
     expect(m.pairs).toHaveLength(6)
   })
 
-  it("gives `%_msg%` (body) the canonical text of the fields when envelope pairs are present", () => {
+  it("gives `%_msg%` (body) the text without its envelope parts, the others as received", () => {
     const m = parsed("jail=sshd,ip = 192.0.2.7, _id=abc,_ts=1")
-    expect(m.body).toBe("jail=sshd, ip=192.0.2.7")
+    expect(m.body).toBe("jail=sshd,ip = 192.0.2.7")
+    expect(parsed("_id=abc, jail=sshd,\tip=192.0.2.7").body).toBe(" jail=sshd,\tip=192.0.2.7")
     expect(m.text).toBe("jail=sshd,ip = 192.0.2.7, _id=abc,_ts=1")
   })
 

@@ -41,9 +41,9 @@ describe("SPEC §1 server → client lines", () => {
     expect(parseFrame("tab\there!m")).toEqual({ _tag: "Other", line: "tab\there!m" })
   })
 
-  it("a delivery whose message holds a CR or NUL is Other", () => {
-    expect(parseFrame("c!a\rb")).toEqual({ _tag: "Other", line: "c!a\rb" })
-    expect(parseFrame("c!a\0b")).toEqual({ _tag: "Other", line: "c!a\0b" })
+  it("a delivery whose message holds a CR or NUL is a Delivery: the grammar stage rejects it, counted (not an ignored line)", () => {
+    expect(parseFrame("c!a\rb")).toEqual({ _tag: "Delivery", channel: "c", message: "a\rb" })
+    expect(parseFrame("c!a\0b")).toEqual({ _tag: "Delivery", channel: "c", message: "a\0b" })
   })
 
   it("info reply lines and anything else are Other", () => {

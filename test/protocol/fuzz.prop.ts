@@ -106,7 +106,6 @@ const linesOf = (data: Uint8Array): Array<string> =>
 
 const digitsOnly = /^[0-9]+$/
 const forbiddenInChannel = /[! \t\r\n\0]/
-const forbiddenInMessage = /[\r\n\0]/
 
 /** The frame `line` must decode to, stated from SPEC §1 alone. */
 const expectedTag = (line: string): Frame["_tag"] => {
@@ -117,7 +116,8 @@ const expectedTag = (line: string): Frame["_tag"] => {
   const message = line.slice(bang + 1)
   if (channel === "debug") return "Debug"
   const validChannel = channel.length > 0 && !forbiddenInChannel.test(channel)
-  const validMessage = message.length > 0 && !forbiddenInMessage.test(message)
+  // A CR or NUL in the message is the grammar stage's to reject (and count), not the framing's.
+  const validMessage = message.length > 0
   return validChannel && validMessage ? "Delivery" : "Other"
 }
 

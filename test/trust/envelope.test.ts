@@ -94,12 +94,12 @@ describe("SPEC §6 envelope: what publish appends", () => {
     )
   })
 
-  it("the receiver reads back the fields, the envelope, and a %_msg% body without envelope pairs", () => {
+  it("the receiver reads back the fields, the envelope, and as %_msg% the text as given, without envelope pairs", () => {
     const text = appendEnvelope("jail = sshd,ip=192.0.2.7,", { id: ID, ts: 1_795_605_900, origin: "web-1" })
     const message = Either.getOrThrow(parseMessage(text))
     expect([...message.fields]).toEqual([["jail", "sshd"], ["ip", "192.0.2.7"]])
     expect(readEnvelope(message.envelope)).toEqual(Either.right({ id: ID, ts: 1_795_605_900, origin: "web-1", sig: undefined }))
-    expect(message.body).toBe("jail=sshd, ip=192.0.2.7")
+    expect(message.body).toBe("jail = sshd,ip=192.0.2.7,")
   })
 })
 

@@ -7,22 +7,12 @@ import * as Queue from "effect/Queue"
 import type * as Stream from "effect/Stream"
 import { encodeRequest } from "../../protocol/request.js"
 import { quietObserver, serverName, TransportError, type Delivery, type FanoutEndpoint as Endpoint, type SessionObserver } from "../transport.js"
-import { connect, type Notice } from "./connection.js"
+import { connect } from "./connection.js"
+import { noticeLog } from "./notices.js"
 import { DELIVERY_BUFFER, droppedDeliveries } from "../dropped.js"
 import { defaultBackoff, keepPinging, supervisedDeliveries, type BackoffOptions, type Established } from "../supervise.js"
 
 export { defaultBackoff, reconnectSchedule, type BackoffOptions } from "../supervise.js"
-
-const logNotice = (notice: Notice): Effect.Effect<void> | void => {
-  switch (notice._tag) {
-    case "Debug":
-      return notice.text === "busy" ? Effect.logWarning("server is full (debug!busy)") : Effect.logDebug(`server notice: ${notice.text}`)
-    case "Overlong":
-      return Effect.logWarning(`dropped an over-long line of ${notice.bytes} bytes`)
-    case "Other":
-      return Effect.logDebug(`ignored line: ${notice.line}`)
-  }
-}
 
 const subscribeText = (endpoint: Endpoint): Effect.Effect<string, TransportError> =>
   Effect.forEach(endpoint.channels, (channel) => encodeRequest({ _tag: "Subscribe", channel })).pipe(
@@ -45,6 +35,7 @@ const session = (
       const server = serverName(endpoint)
       const channels = new Set(endpoint.channels)
       const dropped = yield* droppedDeliveries(server)
+      const logNotice = yield* noticeLog()
       const connection = yield* connect(endpoint, {
         connectTimeoutMs: Math.min(endpoint.pingTimeoutMs, 10_000),
         onDelivery: (channel, message) => {
