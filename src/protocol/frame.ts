@@ -21,7 +21,7 @@ const digitsOnly = /^[0-9]+$/
  *   valid channel with a non-empty message gives `Delivery` (the message keeps
  *   any further `!`); a channel that breaks the name rules, or an empty message, gives `Other`.
  *   A message with a CR or NUL is still a `Delivery`: the daemon's grammar
- *   stage rejects it, counted and logged as any bad message (not ignored here);
+ *   stage rejects it, counted and logged like every bad message (not ignored here);
  * - anything else (e.g. `info` reply lines `uptime: …`) is `Other`.
  */
 export const parseFrame = (line: string): Frame => {
