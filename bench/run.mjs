@@ -17,6 +17,7 @@ import { formatNumber, formatSummary } from "./lib/stats.mjs"
 import { figureColdStart } from "./figures/coldstart.mjs"
 import { figureExecution } from "./figures/execution.mjs"
 import { figureFanout, profileFanout } from "./figures/fanout.mjs"
+import { figureFleet } from "./figures/fleet.mjs"
 import { figureIngest, profileIngest } from "./figures/ingest.mjs"
 import { figureLatency } from "./figures/latency.mjs"
 import { figureMemory } from "./figures/memory.mjs"
@@ -43,7 +44,8 @@ const figures = [
   ["4", "latency", figureLatency],
   ["5", "publish cold start", figureColdStart],
   ["6", "broker fan-out", figureFanout],
-  ["7", "memory", figureMemory]
+  ["7", "memory", figureMemory],
+  ["8", "fleet: two real fail2ban-servers", figureFleet]
 ]
 
 const progress = (text) => process.stderr.write(`[bench] ${text}\n`)
