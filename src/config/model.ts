@@ -28,6 +28,20 @@ export interface ChannelConfig {
   readonly secrets: ReadonlyArray<Uint8Array>
   /** The type of each key: the defaults, then top-level `types:`, then the channel's `types:`. */
   readonly types: ReadonlyMap<string, ValueType>
+  /** Set: actions ready together that differ only in the word `%key%` fills run as one process. */
+  readonly batch: BatchConfig | undefined
+}
+
+/** `batch:` of a channel (never with `shell: true`). */
+export interface BatchConfig {
+  /** The message key whose word is repeated once per message. */
+  readonly key: string
+  /** Messages in one process, at most. */
+  readonly max: number
+  /** Seconds a batch waits for more after its first message. */
+  readonly linger: number
+  /** Index of the argv word `%key%` fills on its own (from the compiled action). */
+  readonly word: number
 }
 
 /** What every server entry has, whatever its transport. */
@@ -182,6 +196,7 @@ export const Defaults = {
   concurrency: 4,
   order_key: "ip",
   shutdown_timeout: 10,
+  batch: { max: 100, linger: 0.05 },
   metrics: { listen: "127.0.0.1:9810" },
   subject_prefix: "f2bc",
   jetstream: { stream: "F2BC", max_age: 7 * 86_400, ack_wait: 30, max_ack_pending: 1000, replicas: 1 },
@@ -203,9 +218,14 @@ export const Defaults = {
   Pick<NatsServerConfig, "subject_prefix"> & {
     readonly ignoreip: ReadonlyArray<string>
     readonly metrics: { readonly listen: string }
+    readonly batch: Pick<BatchConfig, "max" | "linger">
     readonly jetstream: Omit<JetStreamConfig, "consumer">
     readonly broker: BrokerConfig
   }
 
 /** Upper bound of every duration in seconds: beyond ~24.8 days Node timers overflow. */
 export const MAX_SECONDS = 86_400
+
+/** Bounds of `batch`: a process's argv stays far below the system's limit; a ban never waits long. */
+export const MAX_BATCH = 10_000
+export const MAX_LINGER_SECONDS = 60
