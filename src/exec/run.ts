@@ -23,7 +23,8 @@ export const runUnit = (jobs: ReadonlyArray<Job>, values: ReadonlyArray<string>,
   const batched = word !== undefined && values.length > 0
   const argv = batched ? batchArgv(first.argv, word, values) : first.argv
   const shown = batched ? clipArgv(argv, word, values.length) : argv
-  const size = batched ? { batch: values.length } : {}
+  // A batch of one logs as a single action does.
+  const size = values.length > 1 ? { batch: values.length } : {}
   const runOptions: RunOptions = { timeoutMs: first.timeoutMs, killGraceMs: options.killGraceMs, maxOutputBytes: options.maxOutputBytes }
   return runProcess(argv, runOptions).pipe(
     Effect.tap((result) => countEach("succeeded", jobs.length, result.durationMs)),

@@ -2,6 +2,7 @@
  * `batch:` of a channel (batched application): defaults, the word it repeats, and each
  * refusal with its path — through the decoder and, for the exit status, the built `f2bc check`.
  */
+import { readFileSync } from "node:fs"
 import { describe, expect, it } from "vitest"
 import { runF2bc, tempDir, writeConfig } from "../support/harness.js"
 import { decoded, issues } from "./expect.js"
@@ -81,5 +82,13 @@ describe("batch: config", () => {
       expect(result.code).toBe(2)
       expect(result.stderr).toContain("servers[0].channels[0].batch: cannot be used with shell: true")
     })
+  })
+})
+
+describe("the shipped configs batch the fail2ban channel", () => {
+  it.each(["contrib/f2bc/hub.yml", "contrib/f2bc/member.yml", "examples/quickstart.yml"])("%s", (file) => {
+    const text = readFileSync(new URL(`../../${file}`, import.meta.url), "utf8")
+    const channel = decoded(text).servers[0]!.channels.find((c) => c.name === "Fail2ban")
+    expect(channel?.batch).toEqual({ key: "ip", max: 100, linger: 0.05, word: channel!.action.split(" ").indexOf("%ip%") })
   })
 })
