@@ -54,6 +54,14 @@ const nodeName = Options.text("node-name").pipe(
   Options.optional
 )
 
+const viaDaemon = Options.boolean("via-daemon").pipe(
+  Options.withDescription("hand the message to the local daemon's outbox (its control socket) instead of sending it; prints the id once recorded")
+)
+const controlSocket = Options.text("control-socket").pipe(
+  Options.withDescription("with --via-daemon: the daemon's control socket (default: from --config, else /run/f2bc/f2bc.sock)"),
+  Options.optional
+)
+
 const DEFAULT_PORT = 1986
 const DEFAULT_HOST = "127.0.0.1"
 
@@ -189,9 +197,20 @@ const confirmAll = (targets: ReadonlyArray<Target>, channelName: string, lines: 
 
 export const publishCommand = Command.make(
   "publish",
-  { channel, message, host, port, config: configPath, timeout, secretFile, nodeName },
+  { channel, message, host, port, config: configPath, timeout, secretFile, nodeName, viaDaemon, controlSocket },
   (args) =>
     Effect.gen(function* () {
+      if (args.viaDaemon) {
+        const given: ReadonlyArray<[string, boolean]> = [
+          ["--host", Option.isSome(args.host)],
+          ["--port", Option.isSome(args.port)],
+          ["--secret-file", Option.isSome(args.secretFile)],
+          ["--node-name", Option.isSome(args.nodeName)]
+        ]
+        const { publishViaDaemon } = yield* Effect.promise(() => import("./viaDaemon.js"))
+        return yield* publishViaDaemon({ ...args, sendFlags: given.flatMap(([flag, set]) => (set ? [flag] : [])) })
+      }
+      if (Option.isSome(args.controlSocket)) return yield* Effect.fail(usageError("--control-socket goes with --via-daemon"))
       const parsed = yield* validate(args.channel, args.message)
       if (args.timeout < 1 || args.timeout > 3600)
         return yield* Effect.fail(usageError(`--timeout must be from 1 to 3600 seconds, got ${args.timeout}`))
