@@ -217,4 +217,31 @@ describe("the outbox", () => {
     expect(outbox).toMatchObject({ entries: 0, servers: expect.arrayContaining([{ server: deadServer, pending: 0, delivered: 0, dropped: 150 }]) })
     sub.close()
   }, 120_000)
+
+  it("full: a clear refusal, and the CLI exits 1 with it", async () => {
+    const dir = tempDir()
+    const never = await freePort()
+    const config = writeConfig(dir, daemonYaml(dir, [never], "outbox_max_entries: 3\n"))
+    await startDaemon(config)
+    const socket = path.join(dir, "f2bc.sock")
+    for (let n = 0; n < 3; n++) expect(await ask(socket, `publish Fail2ban ${ban(n)}`)).toMatchObject({ ok: true })
+    expect(await ask(socket, `publish Fail2ban ${ban(3)}`)).toEqual({ ok: false, error: "outbox full (3 entries)" })
+    const cli = await runF2bc(["publish", "--via-daemon", "--config", config, "-c", "Fail2ban", "-m", ban(4)])
+    expect(cli).toMatchObject({ code: 1, stdout: "", stderr: "f2bc: refused by the daemon: outbox full (3 entries)\n" })
+  }, 30_000)
+
+  it("is compacted: after a storm is delivered the file is back under the compaction threshold", async () => {
+    const dir = tempDir()
+    const broker = await startBroker()
+    const config = writeConfig(dir, daemonYaml(dir, [broker.port]))
+    await startDaemon(config)
+    const socket = path.join(dir, "f2bc.sock")
+    for (let n = 0; n < 600; n++) await handOffUntilAccepted(socket, n)
+    await poll(async () => (((await ask(socket, "status"))["outbox"] as { entries: number }).entries === 0 ? true : undefined), 20_000, "an empty outbox")
+    const file = path.join(dir, "state", "outbox")
+    // 600 entries and their done marks are about 130 KB appended; the file keeps less than the 64 KiB threshold plus one write.
+    expect(fs.statSync(file).size).toBeLessThan(70_000)
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600)
+    expect(fs.statSync(path.join(dir, "state")).mode & 0o777).toBe(0o700)
+  }, 60_000)
 })
