@@ -95,7 +95,8 @@ export const startDaemon = (config: Config, outbox?: Outbox): Effect.Effect<Daem
     )
 
     // The outbox's servers are fibers of their own: a hand-off never waits for a server.
-    const delivery = outbox === undefined ? undefined : yield* makeDelivery(outbox, () => current.get().config)
+    const delivery = outbox === undefined ? undefined : yield* makeDelivery(outbox, () => current.get().config, (name) =>
+      board.servers().find((server) => server.server === name && server.state === "connected")?.connectedSince)
     if (delivery !== undefined) yield* delivery.sync(config)
 
     const reloadServers = yield* makeReload(config, current, servers)

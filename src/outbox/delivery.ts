@@ -27,6 +27,12 @@ const BATCH_BYTES = 1_048_576
 
 const plural = (n: number): string => `${n} entr${n === 1 ? "y" : "ies"}`
 
+/**
+ * When this daemon's own subscription to a server (re)connected, or undefined when it is not connected:
+ * a server this daemon just got back is one other subscribers may not have got back yet.
+ */
+export type ConnectedSince = (name: string) => number | undefined
+
 export interface Delivery {
   /** Starts a fiber for every server of `config` and drops what is owed to servers it no longer has. */
   readonly sync: (config: Config) => Effect.Effect<void>
@@ -74,7 +80,7 @@ const nextBatch = (outbox: Outbox, config: Config, name: string, nowMs: number) 
   })
 
 /** One server's loop: wait for entries, send a batch, mark it delivered; on failure, back off until it answers, then wait the grace. */
-const serve = (outbox: Outbox, current: () => Config, name: string): Effect.Effect<never, never, Transport> =>
+const serve = (outbox: Outbox, current: () => Config, connectedSince: ConnectedSince, name: string): Effect.Effect<never, never, Transport> =>
   Effect.gen(function* () {
     const transport = yield* Transport
     const serverOf = () => current().servers.find((server) => targetName(server, current()) === name)
@@ -96,8 +102,15 @@ const serve = (outbox: Outbox, current: () => Config, name: string): Effect.Effe
         yield* Effect.logInfo(`answers again: sending ${plural(owed)} in ${RETURN_GRACE_MS / 1000} s`)
         yield* Effect.sleep(Duration.millis(RETURN_GRACE_MS))
       })
+    // A broker that restarted fast enough for no send to fail: wait the grace from our own subscription's return.
+    const settleAfterReturn = Effect.gen(function* () {
+      const since = connectedSince(name)
+      const wait = since === undefined ? 0 : since + RETURN_GRACE_MS - (yield* Clock.currentTimeMillis)
+      if (wait > 0) yield* Effect.sleep(Duration.millis(wait))
+    })
     const round = Effect.gen(function* () {
       yield* outbox.awaitPending(name)
+      yield* settleAfterReturn
       if (!(yield* expire(outbox, name, maxAgeMs()))) return
       const config = current()
       const server = serverOf()
@@ -115,7 +128,11 @@ const serve = (outbox: Outbox, current: () => Config, name: string): Effect.Effe
   }).pipe(Effect.annotateLogs({ component: "outbox", server: name }))
 
 /** Delivery for the daemon's scope: `current` is read at each batch (a reload's new secrets sign the next attempt). */
-export const makeDelivery = (outbox: Outbox, current: () => Config): Effect.Effect<Delivery, never, Scope.Scope | Transport> =>
+export const makeDelivery = (
+  outbox: Outbox,
+  current: () => Config,
+  connectedSince: ConnectedSince
+): Effect.Effect<Delivery, never, Scope.Scope | Transport> =>
   Effect.gen(function* () {
     const fibers = yield* FiberMap.make<string>()
     const running = new Set<string>()
@@ -140,7 +157,7 @@ export const makeDelivery = (outbox: Outbox, current: () => Config): Effect.Effe
         for (const name of names) {
           if (running.has(name)) continue
           running.add(name)
-          yield* FiberMap.run(fibers, name, Effect.provide(serve(outbox, current, name), context))
+          yield* FiberMap.run(fibers, name, Effect.provide(serve(outbox, current, connectedSince, name), context))
         }
       })
     return { sync }
