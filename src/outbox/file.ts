@@ -102,9 +102,9 @@ export const openOutboxFile = (
       try: () => fs.openSync(path, APPEND),
       catch: (cause) => new OutboxError({ reason: "Open", detail: `cannot open ${path}: ${describe(cause)}` })
     })
-    // The descriptor changes at each compaction: close whichever is current.
+    // The descriptor changes at each compaction: close whichever is current, last (after the writer stopped).
     yield* Effect.addFinalizer(() => Effect.sync(() => fs.closeSync(fd)))
-    const queue = yield* Effect.acquireRelease(Queue.unbounded<Pending>(), Queue.shutdown)
+    const queue = yield* Queue.unbounded<Pending>()
 
     const writeAll = (bytes: Buffer): Effect.Effect<void, OutboxError> =>
       Effect.async<void, OutboxError>((resume) => {
@@ -138,18 +138,25 @@ export const openOutboxFile = (
       yield* Effect.logDebug(`outbox compacted to ${entries.length} live entr${entries.length === 1 ? "y" : "ies"} (${next} bytes)`)
     }).pipe(Effect.catchAllCause((cause) => Effect.logWarning("outbox compaction failed; the file keeps growing until the next one", cause)))
 
-    // The one writer: every append waiting when it wakes goes out in one write and one fsync.
-    const writer = Effect.forever(
-      Effect.gen(function* () {
-        const first = yield* Queue.take(queue)
-        const batch = [first, ...(yield* Queue.takeAll(queue))]
+    /** Writes a batch and settles its waiters; uninterruptible, so the file is never closed under a write. */
+    const writeBatch = (batch: ReadonlyArray<Pending>) =>
+      Effect.uninterruptible(Effect.gen(function* () {
+        if (batch.length === 0) return
         const result = yield* Effect.either(writeAll(Buffer.concat(batch.map((pending) => pending.bytes))))
         for (const pending of batch) {
           if (Either.isRight(result)) pending.onDurable?.()
           if (pending.done !== undefined) Deferred.unsafeDone(pending.done, Either.isRight(result) ? Effect.void : Effect.fail(result.left))
         }
-        yield* compact
-      })
+        if (Either.isRight(result)) yield* compact
+      }))
+    // On close, after the writer stopped: what is still queued (done marks) is written, then the file closed.
+    yield* Effect.addFinalizer(() => Effect.flatMap(Queue.takeAll(queue), (rest) => writeBatch([...rest])))
+    // The one writer: every append waiting when it wakes goes out in one write and one fsync.
+    const writer = Effect.forever(
+      // Only the wait can be interrupted: an append taken from the queue is always written.
+      Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(restore(Queue.take(queue)), (first) => Effect.flatMap(Queue.takeAll(queue), (rest) => writeBatch([first, ...rest])))
+      )
     )
     yield* Effect.forkScoped(writer)
 
