@@ -83,6 +83,53 @@ export const prepareStateDir = (dir: string): Effect.Effect<void, StateFileError
     Effect.zipRight(checkDirectory(dir, "state_dir"), checkDirectory(nodePath.join(dir, "outbox"), "outbox"))
   )
 
+/** The open file: its descriptor and its size (the end of its last whole record); compaction replaces both. */
+interface Handle {
+  fd: number
+  size: number
+}
+
+/** Appends `bytes` and syncs them; a failed or short write is cut back off, so no torn record sits before later ones. */
+const writeAndSync = (path: string, handle: Handle, bytes: Buffer): Effect.Effect<void, OutboxError> =>
+  Effect.async<void, OutboxError>((resume) => {
+    if (handle.fd === -1) {
+      try {
+        handle.fd = fs.openSync(path, APPEND)
+      } catch (cause) {
+        return resume(Effect.fail(new OutboxError({ reason: "Write", detail: `cannot open ${path}: ${describe(cause)}` })))
+      }
+    }
+    fs.write(handle.fd, bytes, 0, bytes.length, null, (error, written) => {
+      if (error !== null || written !== bytes.length) {
+        try {
+          fs.ftruncateSync(handle.fd, handle.size)
+        } catch {
+          // The next compaction rewrites the file from memory.
+        }
+        return resume(Effect.fail(new OutboxError({ reason: "Write", detail: `cannot write ${path}: ${error?.message ?? "short write"}` })))
+      }
+      fs.fdatasync(handle.fd, (syncError) => {
+        if (syncError !== null) return resume(Effect.fail(new OutboxError({ reason: "Write", detail: `cannot sync ${path}: ${syncError.message}` })))
+        handle.size += bytes.length
+        resume(Effect.void)
+      })
+    })
+  })
+
+/** Rewrites the file with only `live` once it is over COMPACT_MIN_BYTES and twice their size; a failure is logged, the file kept. */
+const compactIfWorth = (path: string, handle: Handle, live: ReadonlyArray<LiveEntry>): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    const liveBytes = live.reduce((sum, { entry }) => sum + encodeRecord({ _tag: "Entry", entry }).length, 0)
+    if (handle.size < COMPACT_MIN_BYTES || handle.size < 2 * liveBytes) return
+    const size = yield* rewrite(path, live)
+    // The old descriptor is the replaced file's: never append to it again (-1 makes the next write reopen).
+    fs.closeSync(handle.fd)
+    handle.fd = -1
+    handle.size = size
+    handle.fd = fs.openSync(path, APPEND)
+    yield* Effect.logDebug(`outbox compacted to ${live.length} live entr${live.length === 1 ? "y" : "ies"} (${size} bytes)`)
+  }).pipe(Effect.catchAllCause((cause) => Effect.logWarning("outbox compaction failed; the file keeps growing until the next one", cause)))
+
 /**
  * Opens `path` in the scope: reads what a previous run left (a torn last record is ignored and reported
  * in `recovered`), rewrites it compacted, then appends. `live` gives the entries to keep when compacting.
@@ -97,57 +144,25 @@ export const openOutboxFile = (
       try: () => decodeRecords(readExisting(path)),
       catch: (cause) => new OutboxError({ reason: "Open", detail: `cannot read ${path}: ${describe(cause)}` })
     })
-    let size = yield* rewrite(path, onRecovered(decoded))
-    let fd: number = yield* Effect.try({
+    const handle: Handle = { fd: -1, size: yield* rewrite(path, onRecovered(decoded)) }
+    handle.fd = yield* Effect.try({
       try: () => fs.openSync(path, APPEND),
       catch: (cause) => new OutboxError({ reason: "Open", detail: `cannot open ${path}: ${describe(cause)}` })
     })
     // The descriptor changes at each compaction: close whichever is current, last (after the writer stopped).
-    yield* Effect.addFinalizer(() => Effect.sync(() => fs.closeSync(fd)))
+    yield* Effect.addFinalizer(() => Effect.sync(() => handle.fd === -1 || fs.closeSync(handle.fd)))
     const queue = yield* Queue.unbounded<Pending>()
-
-    const writeAll = (bytes: Buffer): Effect.Effect<void, OutboxError> =>
-      Effect.async<void, OutboxError>((resume) => {
-        fs.write(fd, bytes, 0, bytes.length, null, (error, written) => {
-          if (error !== null || written !== bytes.length) {
-            // A short or failed write would leave a torn record in the middle: cut the file back to its last whole record.
-            try {
-              fs.ftruncateSync(fd, size)
-            } catch {
-              // The next compaction rewrites the file from memory.
-            }
-            return resume(Effect.fail(new OutboxError({ reason: "Write", detail: `cannot write ${path}: ${error?.message ?? "short write"}` })))
-          }
-          fs.fdatasync(fd, (syncError) => {
-            if (syncError !== null) return resume(Effect.fail(new OutboxError({ reason: "Write", detail: `cannot sync ${path}: ${syncError.message}` })))
-            size += bytes.length
-            resume(Effect.void)
-          })
-        })
-      })
-
-    const compact = Effect.gen(function* () {
-      const entries = live()
-      const liveBytes = entries.reduce((sum, { entry }) => sum + encodeRecord({ _tag: "Entry", entry }).length, 0)
-      if (size < COMPACT_MIN_BYTES || size < 2 * liveBytes) return
-      const next = yield* rewrite(path, entries)
-      const reopened = fs.openSync(path, APPEND)
-      fs.closeSync(fd)
-      fd = reopened
-      size = next
-      yield* Effect.logDebug(`outbox compacted to ${entries.length} live entr${entries.length === 1 ? "y" : "ies"} (${next} bytes)`)
-    }).pipe(Effect.catchAllCause((cause) => Effect.logWarning("outbox compaction failed; the file keeps growing until the next one", cause)))
 
     /** Writes a batch and settles its waiters; uninterruptible, so the file is never closed under a write. */
     const writeBatch = (batch: ReadonlyArray<Pending>) =>
       Effect.uninterruptible(Effect.gen(function* () {
         if (batch.length === 0) return
-        const result = yield* Effect.either(writeAll(Buffer.concat(batch.map((pending) => pending.bytes))))
+        const result = yield* Effect.either(writeAndSync(path, handle, Buffer.concat(batch.map((pending) => pending.bytes))))
         for (const pending of batch) {
           if (Either.isRight(result)) pending.onDurable?.()
           if (pending.done !== undefined) Deferred.unsafeDone(pending.done, Either.isRight(result) ? Effect.void : Effect.fail(result.left))
         }
-        if (Either.isRight(result)) yield* compact
+        if (Either.isRight(result)) yield* compactIfWorth(path, handle, live())
       }))
     // On close, after the writer stopped: what is still queued (done marks) is written, then the file closed.
     yield* Effect.addFinalizer(() => Effect.flatMap(Queue.takeAll(queue), (rest) => writeBatch([...rest])))
@@ -168,7 +183,7 @@ export const openOutboxFile = (
         return Deferred.await(done)
       },
       appendLater: (bytes) => Effect.sync(() => void queue.unsafeOffer({ bytes })),
-      size: () => size
+      size: () => handle.size
     }
   })
 
