@@ -204,7 +204,11 @@ describe("the outbox", () => {
       accepted.push(await handOffUntilAccepted(socket, n))
       if (n >= 50 && n < 100) await new Promise((resolve) => setTimeout(resolve, 40)) // a 2 s outage
     }
-    await waitUntil(() => (accepted.every((id) => sub.ids().includes(id)) ? true : undefined), 40_000, "all accepted entries after the broker returned")
+    await waitUntil(() => (accepted.every((id) => sub.ids().includes(id)) ? true : undefined), 70_000, "all accepted entries after the broker returned (the retry backoff grows with the outage)")
+      .catch((error: Error) => {
+        const missing = accepted.flatMap((id, n) => (sub.ids().includes(id) ? [] : [n]))
+        throw new Error(`${error.message}; missing ${missing.length}: ${missing.join(" ")}\n${daemon.output().split("\n").filter((l) => /outbox|fanout/.test(l)).join("\n")}`)
+      })
     expectInOrder(sub.ids(), accepted)
 
     await daemon.waitFor(/\[outbox\] server=127\.0\.0\.1:\d+ dropped \d+ entr(y|ies) older than outbox_max_age \(6 s\), never confirmed/, 30_000)
@@ -216,7 +220,7 @@ describe("the outbox", () => {
     }, 30_000, "every entry dropped for the server that never returned")
     expect(outbox).toMatchObject({ entries: 0, servers: expect.arrayContaining([{ server: deadServer, pending: 0, delivered: 0, dropped: 150 }]) })
     sub.close()
-  }, 120_000)
+  }, 150_000)
 
   it("full: a clear refusal, and the CLI exits 1 with it", async () => {
     const dir = tempDir()
