@@ -89,18 +89,29 @@ class F2bcDaemon(ActionBase):
 	"""Announces the jail's bans and unbans through the local f2bc daemon."""
 
 	# Bans fail2ban restores from its database at start were announced when
-	# they were made: fail2ban does not call ban() for them (0.10 and later).
+	# they were made: with this, fail2ban does not call ban() for them.
 	norestored = True
 	# fail2ban rebans with the actions whose ban epoch is newer than the ticket's
 	# (after a firewall action repaired itself); this one has nothing to repair.
 	banEpoch = 0
 
-	def __init__(self, jail, name, socket="/run/f2bc/f2bc.sock", channel="Fail2ban", timeout="2"):
+	def __init__(self, jail, name, **options):
 		super(F2bcDaemon, self).__init__(jail, name)
-		self.socket = check_socket(socket)
-		self.channel = check_channel(channel)
-		self.timeout = check_timeout(timeout)
 		self.jail_name = check_jail(jail.name)
+		self.configure(**options)
+
+	def configure(self, socket="/run/f2bc/f2bc.sock", channel="Fail2ban", timeout="2"):
+		"""Checks every parameter before it takes any, so a bad reload keeps the running ones."""
+		checked = (check_socket(socket), check_channel(channel), check_timeout(timeout))
+		self.socket, self.channel, self.timeout = checked
+
+	# `fail2ban-client reload` keeps an action only when it has both of these:
+	# fail2ban 1.0 drops (flushes and stops) a Python action without them.
+	def clearAllParams(self):
+		pass
+
+	def reload(self, **options):
+		self.configure(**options)
 
 	# Nothing to open or close: each ban connects on its own, so a daemon
 	# restarted between two bans costs nothing.
@@ -117,8 +128,6 @@ class F2bcDaemon(ActionBase):
 		return True
 
 	def ban(self, aInfo):
-		if aInfo.get("restored"):  # for a fail2ban that ignores norestored
-			return
 		self.announce("banip", aInfo, self.ban_pairs(aInfo))
 
 	def unban(self, aInfo):
