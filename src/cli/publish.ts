@@ -15,10 +15,9 @@ import { hostname } from "node:os"
 import * as nodePath from "node:path"
 import { readSecret } from "../config/guard.js"
 import { Defaults, type Config, type ServerConfig } from "../config/model.js"
-import { describeValueProblem } from "../decide/rejection.js"
+import { checkOutgoing, checkOutgoingTypes, PLAIN_SIGNED, tooLong } from "../decide/outgoing.js"
 import * as Logging from "../log/logger.js"
-import { parseMessage, type Message } from "../message/index.js"
-import { isReservedChannel, validateChannelName, validateMessageText } from "../protocol/names.js"
+import type { Message } from "../message/index.js"
 import { escapeUnsafe } from "../text/untrusted.js"
 import { endpointOf } from "../transport/endpoint.js"
 import * as Transports from "../transport/layer.js"
@@ -26,8 +25,6 @@ import { serverName, Transport, type Endpoint } from "../transport/transport.js"
 import {
   appendEnvelope,
   appendSignature,
-  checkBody,
-  checkFields,
   DEFAULT_TYPES,
   isNodeName,
   newEnvelope,
@@ -57,27 +54,23 @@ const nodeName = Options.text("node-name").pipe(
   Options.optional
 )
 
+const viaDaemon = Options.boolean("via-daemon").pipe(
+  Options.withDescription("hand the message to the local daemon's outbox (its control socket) instead of sending it; prints the id once recorded")
+)
+const controlSocket = Options.text("control-socket").pipe(
+  Options.withDescription("with --via-daemon: the daemon's control socket (default: from --config, else /run/f2bc/f2bc.sock)"),
+  Options.optional
+)
+
 const DEFAULT_PORT = 1986
 const DEFAULT_HOST = "127.0.0.1"
 
 /** A refusal that quotes the user's channel or message: hostile characters shown escaped, as the log does. */
 const refusal = (text: string) => usageError(escapeUnsafe(text))
 
-/** Refuses, before anything is sent, what the wire or the grammar would reject. */
+/** Refuses, before anything is sent, what the wire or the grammar would reject (the daemon's `publish` verb shares the check). */
 const validate = (channelName: string, text: string) =>
-  Effect.gen(function* () {
-    yield* validateChannelName(channelName).pipe(Effect.mapError((error) => refusal(error.message)))
-    if (isReservedChannel(channelName))
-      return yield* Effect.fail(refusal(`channel "${channelName}" is reserved by the fanout protocol`))
-    yield* validateMessageText(text).pipe(Effect.mapError((error) => refusal(error.message)))
-    const parsed = parseMessage(text)
-    if (Either.isLeft(parsed)) return yield* Effect.fail(refusal(`invalid message: ${parsed.left.message}`))
-    if (parsed.right.envelope.size > 0) {
-      const keys = [...parsed.right.envelope.keys()].join(", ")
-      return yield* Effect.fail(refusal(`invalid message: ${keys} belong to the envelope, which publish adds itself`))
-    }
-    return parsed.right
-  })
+  Either.match(checkOutgoing(channelName, text), { onLeft: (refused) => Effect.fail(usageError(refused)), onRight: Effect.succeed })
 
 /** One server to confirm, the secret that signs for it (if its channel has one), and its channel's value types. */
 interface Target {
@@ -89,10 +82,8 @@ interface Target {
 /** Refuses what a daemon with these types would reject at its types stage: sending it would only make noise. */
 const checkTypes = (parsed: Message, targets: ReadonlyArray<Target>) =>
   Effect.forEach(targets, (target) => {
-    const bad = parsed.kind === "plain" ? checkBody(parsed.body) : checkFields(parsed.fields, target.types) ?? checkBody(parsed.body)
-    return bad === undefined
-      ? Effect.void
-      : Effect.fail(refusal(`invalid message: ${bad.key}=${JSON.stringify(bad.value)} ${describeValueProblem(bad.problem)} (a daemon would reject it)`))
+    const refused = checkOutgoingTypes(parsed, target.types)
+    return refused === undefined ? Effect.void : Effect.fail(usageError(refused))
   }, { discard: true })
 
 /** The line for one target: a plain message as given; pairs with the envelope, then the signature. */
@@ -206,9 +197,20 @@ const confirmAll = (targets: ReadonlyArray<Target>, channelName: string, lines: 
 
 export const publishCommand = Command.make(
   "publish",
-  { channel, message, host, port, config: configPath, timeout, secretFile, nodeName },
+  { channel, message, host, port, config: configPath, timeout, secretFile, nodeName, viaDaemon, controlSocket },
   (args) =>
     Effect.gen(function* () {
+      if (args.viaDaemon) {
+        const given: ReadonlyArray<[string, boolean]> = [
+          ["--host", Option.isSome(args.host)],
+          ["--port", Option.isSome(args.port)],
+          ["--secret-file", Option.isSome(args.secretFile)],
+          ["--node-name", Option.isSome(args.nodeName)]
+        ]
+        const { publishViaDaemon } = yield* Effect.promise(() => import("./viaDaemon.js"))
+        return yield* publishViaDaemon({ ...args, sendFlags: given.flatMap(([flag, set]) => (set ? [flag] : [])) })
+      }
+      if (Option.isSome(args.controlSocket)) return yield* Effect.fail(usageError("--control-socket goes with --via-daemon"))
       const parsed = yield* validate(args.channel, args.message)
       if (args.timeout < 1 || args.timeout > 3600)
         return yield* Effect.fail(usageError(`--timeout must be from 1 to 3600 seconds, got ${args.timeout}`))
@@ -217,16 +219,14 @@ export const publishCommand = Command.make(
       const { targets, origin, lineLimit } = yield* targetsOf(args, args.timeout * 1000)
       yield* checkTypes(parsed, targets)
       if (parsed.kind === "plain" && targets.some((target) => target.secret !== undefined))
-        return yield* Effect.fail(usageError("a plain-text message (no key=value pairs) cannot be signed: the channel has a secret"))
+        return yield* Effect.fail(usageError(PLAIN_SIGNED))
       // One envelope for every server: the same _id lets a daemon that hears it twice run it once.
       const enveloped = appendEnvelope(args.message, newEnvelope(origin, yield* Clock.currentTimeMillis, randomBytes))
       const lines = targets.map((target) => wireText(parsed, enveloped, args.channel, target))
       for (const line of lines) {
         const bytes = Buffer.byteLength(`announce ${args.channel} ${line}`, "utf8")
         if (bytes > lineLimit)
-          return yield* Effect.fail(
-            usageError(`invalid message: the request line would be ${bytes} bytes as sent (with the envelope and any signature); servers accept at most ${lineLimit}`)
-          )
+          return yield* Effect.fail(usageError(tooLong(bytes, lineLimit)))
       }
       yield* confirmAll(targets, args.channel, lines)
     }).pipe(

@@ -115,6 +115,10 @@ const resolveConfig = (raw: RawConfig, source: string): Resolved<Config> =>
       order_key: raw.order_key,
       shutdown_timeout: raw.shutdown_timeout,
       control_socket: raw.control_socket === undefined ? undefined : nodePath.resolve(inherited.baseDir, raw.control_socket),
+      state_dir: nodePath.resolve(inherited.baseDir, raw.state_dir ?? Defaults.state_dir),
+      state_dir_set: raw.state_dir !== undefined,
+      outbox_max_age: raw.outbox_max_age,
+      outbox_max_entries: raw.outbox_max_entries,
       metrics: raw.metrics === undefined ? undefined : listenAddress(raw.metrics === null ? Defaults.metrics.listen : raw.metrics.listen),
       source
     }

@@ -160,6 +160,14 @@ export interface Config {
   readonly shutdown_timeout: number
   /** The control socket `daemon status|reload` talk to; default beside the pid file. */
   readonly control_socket: string | undefined
+  /** Where the daemon keeps what must survive a restart (the outbox); created 0700. */
+  readonly state_dir: string
+  /** Whether `state_dir` was written in the config (the default may be absent on a non-root host). */
+  readonly state_dir_set: boolean
+  /** Seconds an outbox entry is retried before it is dropped (logged, counted). */
+  readonly outbox_max_age: number
+  /** Entries the outbox holds at most; beyond it `publish` over the control socket is refused. */
+  readonly outbox_max_entries: number
   /** The Prometheus endpoint, when configured. */
   readonly metrics: MetricsConfig | undefined
   /** The path the config was loaded from, or "<inline>". */
@@ -182,6 +190,9 @@ export const Defaults = {
   concurrency: 4,
   order_key: "ip",
   shutdown_timeout: 10,
+  state_dir: "/var/lib/f2bc",
+  outbox_max_age: 3600,
+  outbox_max_entries: 100_000,
   metrics: { listen: "127.0.0.1:9810" },
   subject_prefix: "f2bc",
   jetstream: { stream: "F2BC", max_age: 7 * 86_400, ack_wait: 30, max_ack_pending: 1000, replicas: 1 },
@@ -197,6 +208,7 @@ export const Defaults = {
 } as const satisfies Pick<
   Config,
   "log_level" | "max_line_bytes" | "max_skew" | "dedupe_window" | "dedupe_max_entries" | "queue_limit" | "concurrency" | "order_key" | "shutdown_timeout"
+  | "state_dir" | "outbox_max_age" | "outbox_max_entries"
 > &
   Pick<ChannelConfig, "timeout" | "shell" | "missing"> &
   Pick<FanoutServerConfig, "ping_timeout"> &

@@ -237,6 +237,9 @@ export const RawConfig = Schema.Struct({
   order_key: Schema.optionalWith(FilterKey, { exact: true, default: () => Defaults.order_key }),
   shutdown_timeout: Schema.optionalWith(Seconds, { exact: true, default: () => Defaults.shutdown_timeout }),
   control_socket: Schema.optionalWith(NonEmptyString, { exact: true }),
+  state_dir: Schema.optionalWith(NonEmptyString, { exact: true }),
+  outbox_max_age: Schema.optionalWith(Duration(30 * 86_400, "30d"), { exact: true, default: () => Defaults.outbox_max_age }),
+  outbox_max_entries: Schema.optionalWith(PositiveInt, { exact: true, default: () => Defaults.outbox_max_entries }),
   /** `metrics:` with no value (YAML null) means `metrics: {}`: the default address. */
   metrics: Schema.optionalWith(Schema.NullOr(RawMetrics).annotations(expected("a mapping (or nothing, for the default address)")), {
     exact: true

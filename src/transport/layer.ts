@@ -22,6 +22,10 @@ export const layer = (backoff: Fanout.BackoffOptions = Fanout.defaultBackoff): L
       publish: (endpoint, channel, message) =>
         endpoint.kind === "nats"
           ? Effect.flatMap(Effect.promise(nats), (module) => module.publish(endpoint, channel, message))
-          : Fanout.publish(endpoint, channel, message)
+          : Fanout.publish(endpoint, channel, message),
+      publishAll: (endpoint, messages) =>
+        endpoint.kind === "nats"
+          ? Effect.flatMap(Effect.promise(nats), (module) => module.publishAll(endpoint, messages))
+          : Fanout.publishAll(endpoint, messages)
     })
   )
