@@ -7,17 +7,10 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ROOT, tempDir } from "../support/harness.js"
-import { accepted, bannedIn, fail2banClient, fakeDaemon, FAIL2BAN_PYTHON, FAIL2BAN_SERVER, makeFail2ban, type Fail2ban } from "../support/fail2ban.js"
+import { accepted, bannedIn, fail2banClient, fakeDaemon, FAIL2BAN_PYTHON, FAIL2BAN_SERVER, makeFail2ban, recordAction, type Fail2ban } from "../support/fail2ban.js"
 
 const ACTION = path.join(ROOT, "contrib/fail2ban/action.d/f2bc-daemon.py")
 
-/** The file-writing stand-in for the jail's firewall action: `ban|unban <ip>` per line. */
-const recordAction = (dir: string) => {
-  const file = path.join(dir, "record")
-  const conf = path.join(dir, "record.conf")
-  fs.writeFileSync(conf, `[Definition]\nactionban = echo ban <ip> >> ${file}\nactionunban = echo unban <ip> >> ${file}\n`)
-  return { conf, lines: () => (fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter((l) => l !== "") : []) }
-}
 
 describe("f2bc-daemon.py in a real fail2ban-server (docs/fail2ban.md)", () => {
   const dir = tempDir("f2bc-pyaction-")
@@ -42,7 +35,7 @@ bantime = 1h
 action = record
          f2bc-daemon.py[socket="${daemonSocket}", channel=Fail2ban, timeout=0.5]
 `,
-      { "record.conf": record.conf, "f2bc-daemon.py": ACTION },
+      { "action.d/record.conf": record.conf, "action.d/f2bc-daemon.py": fs.readFileSync(ACTION) },
       { dbfile: path.join(dir, "fail2ban.sqlite3") }
     )
     await fail2ban.start()
@@ -206,7 +199,7 @@ print(json.dumps(results))
 
   it("a bad parameter in a jail: fail2ban-server refuses to start and logs the action's reason", () => {
     const dir = tempDir("f2bc-pyaction-bad-")
-    const fail2ban = makeFail2ban(dir, `[sshd]\nenabled = true\nfilter =\naction = f2bc-daemon.py[socket=f2bc.sock]\n`, { "f2bc-daemon.py": ACTION })
+    const fail2ban = makeFail2ban(dir, `[sshd]\nenabled = true\nfilter =\naction = f2bc-daemon.py[socket=f2bc.sock]\n`, { "action.d/f2bc-daemon.py": fs.readFileSync(ACTION) })
     const run = spawnSync(FAIL2BAN_SERVER, ["-f", "-x", "-c", fail2ban.conf], { encoding: "utf8", timeout: 20_000 })
     expect(run.status).not.toBe(0)
     expect(fail2ban.log()).toContain(`ERROR   NOK: ("f2bc-daemon: socket='f2bc.sock' is not an absolute path (the daemon's control_socket, e.g. /run/f2bc/f2bc.sock)",)`)

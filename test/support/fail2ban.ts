@@ -50,18 +50,19 @@ export interface Fail2ban {
 }
 
 /**
- * A fail2ban-server of its own in `dir`, with `jails` as its jail.conf and the
- * given action files in action.d/; started in the foreground with the polling
- * backend. `dbfile` defaults to an in-memory database (no restored bans).
+ * A fail2ban-server of its own in `dir`, with `jails` as its jail.conf and
+ * `files` (path in the config dir -> content, e.g. `action.d/x.conf`);
+ * started in the foreground with the polling backend. `dbfile` defaults to an
+ * in-memory database (no restored bans).
  */
 export const makeFail2ban = (
   dir: string,
   jails: string,
-  actions: Record<string, string>,
+  files: Record<string, string | Buffer>,
   options: { readonly dbfile?: string } = {}
 ): Fail2ban => {
   const conf = path.join(dir, "fail2ban")
-  fs.mkdirSync(path.join(conf, "action.d"), { recursive: true })
+  for (const sub of ["action.d", "filter.d"]) fs.mkdirSync(path.join(conf, sub), { recursive: true })
   const socket = path.join(dir, "fail2ban.sock")
   const logFile = path.join(dir, "fail2ban.log")
   fs.writeFileSync(
@@ -78,7 +79,7 @@ allowipv6 = auto
 `
   )
   fs.writeFileSync(path.join(conf, "jail.conf"), `[DEFAULT]\nbackend = polling\n\n${jails}`)
-  for (const [name, source] of Object.entries(actions)) fs.copyFileSync(source, path.join(conf, "action.d", name))
+  for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(conf, name), content)
   const log = () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8") : "")
   let server: ChildProcess | undefined
   return {
@@ -103,6 +104,15 @@ allowipv6 = auto
       child.kill("SIGTERM")
       await exited
     }
+  }
+}
+
+/** A file-writing stand-in for a jail's firewall action (`record.conf`): `ban|unban <ip>` per line of `dir/record`. */
+export const recordAction = (dir: string) => {
+  const file = path.join(dir, "record")
+  return {
+    conf: `[Definition]\nactionban = echo ban <ip> >> ${file}\nactionunban = echo unban <ip> >> ${file}\n`,
+    lines: (): ReadonlyArray<string> => (fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter((l) => l !== "") : [])
   }
 }
 
