@@ -10,6 +10,7 @@ import { ROOT, tempDir } from "../support/harness.js"
 import { accepted, bannedIn, fail2banClient, fakeDaemon, FAIL2BAN_PYTHON, FAIL2BAN_SERVER, makeFail2ban, recordAction, type Fail2ban } from "../support/fail2ban.js"
 
 const ACTION = path.join(ROOT, "contrib/fail2ban/action.d/f2bc-daemon.py")
+const DOC = path.join(ROOT, "docs/fail2ban.md")
 
 
 describe("f2bc-daemon.py in a real fail2ban-server (docs/fail2ban.md)", () => {
@@ -122,6 +123,19 @@ action = record
     expect(await daemon.waitForLines(2)).toEqual([publish("banip", "203.0.113.5"), publish("unbanip", "192.0.2.8")])
   })
 
+  it("docs/fail2ban.md quotes the action's error lines as fail2ban logged them here (with the shipped socket and timeout)", () => {
+    const doc = fs.readFileSync(DOC, "utf8")
+    const logged = (ip: string) => {
+      const line = fail2ban.log().split("\n").find((l) => l.includes(`f2bc-daemon: banip ${ip} not announced`))
+      expect(line).toBeDefined()
+      return line!.slice(line!.indexOf("ERROR")).replaceAll(daemonSocket, "/run/f2bc/f2bc.sock").replaceAll(ip, "192.0.2.7").replace("within 0.5 s", "within 2 s")
+    }
+    expect(doc).toContain(logged("198.51.100.5"))
+    const tail = (line: string) => line.slice(line.indexOf(" not announced:"))
+    expect(doc).toContain(tail(logged("198.51.100.2")))
+    expect(doc).toContain(tail(logged("198.51.100.3")))
+  })
+
   it("`unban --all` and `reload` announce nothing; the action survives a reload and takes its new parameters", async () => {
     expect((await fail2banClient(fail2ban.socket, "unban", "--all")).code).toBe(0)
     expect(await bannedIn(fail2ban.socket, "sshd")).toEqual([])
@@ -202,6 +216,8 @@ print(json.dumps(results))
     const fail2ban = makeFail2ban(dir, `[sshd]\nenabled = true\nfilter =\naction = f2bc-daemon.py[socket=f2bc.sock]\n`, { "action.d/f2bc-daemon.py": fs.readFileSync(ACTION) })
     const run = spawnSync(FAIL2BAN_SERVER, ["-f", "-x", "-c", fail2ban.conf], { encoding: "utf8", timeout: 20_000 })
     expect(run.status).not.toBe(0)
-    expect(fail2ban.log()).toContain(`ERROR   NOK: ("f2bc-daemon: socket='f2bc.sock' is not an absolute path (the daemon's control_socket, e.g. /run/f2bc/f2bc.sock)",)`)
+    const line = `ERROR   NOK: ("f2bc-daemon: socket='f2bc.sock' is not an absolute path (the daemon's control_socket, e.g. /run/f2bc/f2bc.sock)",)`
+    expect(fail2ban.log()).toContain(line)
+    expect(fs.readFileSync(DOC, "utf8")).toContain(line)
   })
 })

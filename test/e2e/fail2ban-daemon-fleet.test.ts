@@ -47,6 +47,11 @@ enabled = true
 filter =
 bantime = 1d
 action = record
+
+[elsewhere]
+enabled = true
+filter =
+action = f2bc-daemon.py[socket="${controlSocket}", channel=Elsewhere]
 `,
     {
       "filter.d/test-auth.conf": "[Definition]\nfailregex = ^Failed login from <HOST>$\ndatepattern = {NONE}\n",
@@ -151,6 +156,16 @@ describe("two hosts share bans through f2bc-daemon.py and the daemons (docs/fail
     expect(messages.slice(52)).toHaveLength(1)
     expect(messages[52]).toMatch(/^Fail2ban!jail=sshd, action=banip, ip=203\.0\.113\.5, /)
     expect(await inB()).toHaveLength(51) // B kept every ban: nothing announced an unban
+  })
+
+  it("a channel A's daemon does not carry is refused with the daemon's reason in A's fail2ban log (as docs/fail2ban.md quotes it)", async () => {
+    expect((await fail2banClient(a.fail2ban.socket, "set", "elsewhere", "banip", "192.0.2.44")).code).toBe(0)
+    const line = `not announced: the f2bc daemon at ${a.controlSocket} refused it: no server in ${a.f2bcConfig} has a channel named "Elsewhere"`
+    await a.fail2ban.waitForLog(`ERROR   [elsewhere] f2bc-daemon: banip 192.0.2.44 ${line}`)
+    expect(await bannedIn(a.fail2ban.socket, "elsewhere")).toEqual(["192.0.2.44"])
+    const doc = fs.readFileSync(path.join(ROOT, "docs/fail2ban.md"), "utf8")
+    expect(doc).toContain(line.replace(a.controlSocket, "/run/f2bc/f2bc.sock").replace(a.f2bcConfig, "/etc/fail2ban-cluster.yml"))
+    expect(doc).toContain("INFO    [sshd] f2bc-daemon: banip 192.0.2.7 handed to the f2bc daemon, id ")
   })
 
   it("with A's daemon stopped, A's fail2ban logs an error naming the socket and keeps its own ban", async () => {
