@@ -98,6 +98,12 @@ action = record
     await unban("198.51.100.5")
     await fail2ban.waitForLog(notAnnounced("unbanip", "198.51.100.5", `cannot reach the f2bc daemon at ${daemonSocket}: No such file or directory`))
     expect(record.lines().slice(-2)).toEqual(["ban 198.51.100.5", "unban 198.51.100.5"])
+    // The socket file a killed daemon leaves behind: bound, nobody listening.
+    const stale = spawnSync(FAIL2BAN_PYTHON, ["-c", "import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])", daemonSocket])
+    expect(stale.status).toBe(0)
+    await ban("198.51.100.6")
+    await fail2ban.waitForLog(notAnnounced("banip", "198.51.100.6", `cannot reach the f2bc daemon at ${daemonSocket}: Connection refused (is f2bc daemon running?)`))
+    fs.rmSync(daemonSocket)
     daemon = await fakeDaemon(daemonSocket, accepted())
   })
 
@@ -131,6 +137,7 @@ action = record
       return line!.slice(line!.indexOf("ERROR")).replaceAll(daemonSocket, "/run/f2bc/f2bc.sock").replaceAll(ip, "192.0.2.7").replace("within 0.5 s", "within 2 s")
     }
     expect(doc).toContain(logged("198.51.100.5"))
+    expect(doc).toContain(`… ${logged("198.51.100.6").slice(logged("198.51.100.6").indexOf("cannot reach"))}`)
     const tail = (line: string) => line.slice(line.indexOf(" not announced:"))
     expect(doc).toContain(tail(logged("198.51.100.2")))
     expect(doc).toContain(tail(logged("198.51.100.3")))

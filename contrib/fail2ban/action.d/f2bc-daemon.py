@@ -16,6 +16,7 @@
 #
 # Dependency-free Python 3 (3.5 and later), for fail2ban 0.10 and later.
 
+import errno
 import json
 import os
 import socket
@@ -40,6 +41,12 @@ MAX_SOCKET_PATH = 107
 MAX_TIMEOUT = 60.0
 # An answer is one short JSON line; anything longer is not the daemon.
 MAX_ANSWER = 64 * 1024
+# What to check when the socket cannot be reached, by the connect error.
+CONNECT_HINTS = {
+	errno.ENOENT: "is f2bc daemon running?",
+	errno.ECONNREFUSED: "is f2bc daemon running?",
+	errno.EACCES: "the socket is owner-only: fail2ban must run as the daemon's user",
+}
 
 
 def check_socket(path):
@@ -182,7 +189,9 @@ class F2bcDaemon(ActionBase):
 			except socket.timeout:
 				raise NotAnnounced("cannot reach the f2bc daemon at %s: no connection within %g s" % (self.socket, self.timeout))
 			except OSError as error:
-				raise NotAnnounced("cannot reach the f2bc daemon at %s: %s (is f2bc daemon running?)" % (self.socket, error.strerror or error))
+				hint = CONNECT_HINTS.get(error.errno)
+				raise NotAnnounced("cannot reach the f2bc daemon at %s: %s%s" % (
+					self.socket, error.strerror or error, " (%s)" % hint if hint else ""))
 			received = b""
 			try:
 				conn.sendall(request.encode("utf-8") + b"\n")
