@@ -95,14 +95,15 @@ export const runForeground = (config: Config, pidFile: string | undefined, ready
       if (pidFile !== undefined) yield* holdPidFile(pidFile)
       const socket = config.control_socket ?? (pidFile === undefined ? undefined : controlSocketBeside(pidFile))
       // The control socket is the outbox's only way in: without one there is nothing to hand off.
+      // (Opened first: state_dir is created here, and the socket may live in it.)
       const outbox = socket === undefined
         ? undefined
         : yield* makeOutbox({ dir: config.state_dir, maxEntries: config.outbox_max_entries }).pipe(Effect.annotateLogs({ component: "outbox" }))
+      if (socket !== undefined) yield* checkDirectory(socket, "control socket")
       const daemon = yield* startDaemon(config, outbox)
       yield* onHangup(config.source, daemon)
       if (config.metrics !== undefined) yield* serveMetrics(config.metrics)
       if (socket !== undefined) {
-        yield* checkDirectory(socket, "control socket")
         const runtime = yield* Effect.runtime<never>()
         const handlers = {
           status: daemon.status,
