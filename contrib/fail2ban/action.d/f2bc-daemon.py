@@ -129,9 +129,9 @@ class F2bcDaemon(ActionBase):
 		pass
 
 	def flush(self):
-		"""A stopping jail (fail2ban stop, restart, reload, `unban --all`) announces
-		nothing: without this fail2ban would call unban() for every ban and lift
-		them on the whole fleet. True tells fail2ban the flush is done."""
+		"""A flush (fail2ban stop or restart, `unban --all`, a reload that drops this
+		action) announces nothing: without this fail2ban would call unban() for
+		every ban and lift them on the whole fleet. True: the flush is done."""
 		return True
 
 	def ban(self, aInfo):
