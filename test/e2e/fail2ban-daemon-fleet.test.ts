@@ -155,6 +155,8 @@ describe("two hosts share bans through f2bc-daemon.py and the daemons (docs/fail
     const messages = await waitCarried(53)
     expect(messages.slice(52)).toHaveLength(1)
     expect(messages[52]).toMatch(/^Fail2ban!jail=sshd, action=banip, ip=203\.0\.113\.5, /)
+    // B applies it a moment after the broker carried it (its batch lingers, then fail2ban-client runs).
+    await waitUntil(() => (b.record().includes("ban 203.0.113.5") ? true : undefined), 20_000, "host B to ban 203.0.113.5")
     expect(await inB()).toHaveLength(51) // B kept every ban: nothing announced an unban
   })
 
