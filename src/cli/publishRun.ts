@@ -19,8 +19,8 @@ import { parseMessage, type Message } from "../message/index.js"
 import { isReservedChannel, validateChannelName, validateMessageText } from "../protocol/names.js"
 import { escapeUnsafe } from "../text/untrusted.js"
 import { endpointOf } from "../transport/endpoint.js"
-import * as Transports from "../transport/layer.js"
-import { serverName, Transport, type Endpoint } from "../transport/transport.js"
+import { publish as publishTo } from "../transport/publish.js"
+import { serverName, type Endpoint } from "../transport/transport.js"
 import {
   appendEnvelope,
   appendSignature,
@@ -177,10 +177,9 @@ const targetsOf = (args: PublishArgs, timeoutMs: number) =>
 /** Sends each target its line, all at once; fails naming every server that did not confirm. */
 const confirmAll = (targets: ReadonlyArray<Target>, channelName: string, lines: ReadonlyArray<string>) =>
   Effect.gen(function* () {
-    const transport = yield* Transport
     const results = yield* Effect.forEach(
       targets,
-      (target, i) => Effect.either(transport.publish(target.endpoint, channelName, lines[i]!)),
+      (target, i) => Effect.either(publishTo(target.endpoint, channelName, lines[i]!)),
       { concurrency: "unbounded" }
     )
     const failures = results.flatMap((result, i) =>
@@ -214,7 +213,6 @@ export const publish = (args: PublishArgs) =>
     }
     yield* confirmAll(targets, args.channel, lines)
   }).pipe(
-    Effect.provide(Transports.layer()),
     // Quiet on success (fail2ban logs what it prints); a warning is an f2bc log line on stderr.
     Effect.provide(Logging.layer({ level: 1, file: undefined })),
     Effect.catchTag("LogSinkError", (error) => Effect.fail(runtimeError(error.message)))
