@@ -30,8 +30,7 @@ const nodeName = Options.text("node-name").pipe(
   Options.optional
 )
 
-export const publishCommand = Command.make(
-  "publish",
-  { channel, message, host, port, config: configPath, timeout, secretFile, nodeName },
-  (args) => publish(args)
-).pipe(Command.withDescription("announce a message on a channel and confirm it with every targeted server"))
+/** The options, exported for the test that the fast path (publishArgv.ts) reads argv as @effect/cli does. */
+export const publishOptions = { channel, message, host, port, config: configPath, timeout, secretFile, nodeName }
+
+export const publishCommand = Command.make("publish", publishOptions, (args) => publish(args)).pipe(Command.withDescription("announce a message on a channel and confirm it with every targeted server"))
