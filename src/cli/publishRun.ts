@@ -214,6 +214,5 @@ export const publish = (args: PublishArgs) =>
     yield* confirmAll(targets, args.channel, lines)
   }).pipe(
     // Quiet on success (fail2ban logs what it prints); a warning is an f2bc log line on stderr.
-    Effect.provide(Logging.layer({ level: 1, file: undefined })),
-    Effect.catchTag("LogSinkError", (error) => Effect.fail(runtimeError(error.message)))
+    Logging.withStderr(1)
   )
