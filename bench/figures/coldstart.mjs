@@ -68,7 +68,7 @@ const measure = async (node, broker, pairs) => {
     ratio,
     target: "≤ 1.5× `node -e 0`",
     pass: ratio <= 1.5,
-    note: `Node ${version} (${node === process.execPath ? "the bench's own" : node}): ${pairs} interleaved runs each; baseline: \`node -e 0\` with the same binary`
+    note: `Node ${version} (${node === process.execPath ? "the bench's own" : path.relative(ROOT, node)}): ${pairs} interleaved runs each; baseline: \`node -e 0\` with the same binary`
   }
 }
 
