@@ -181,6 +181,9 @@ in
         ExecStart = "${exe} daemon run --config ${f2bcLib.configPath} --pid-file ${pidFile}";
         ExecReload = "${exe} daemon reload --pid-file ${pidFile}";
         RuntimeDirectory = f2bcLib.runtimeDirectory;
+        # /var/lib/f2bc (0700): state_dir's default, the outbox of `publish` hand-offs.
+        StateDirectory = "f2bc";
+        StateDirectoryMode = "0700";
         LogsDirectory = f2bcLib.logsDirectory;
         KillMode = "mixed";
         TimeoutStopSec = "${toString (f2bcLib.stopTimeoutSec cfg.settings)}s";

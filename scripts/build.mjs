@@ -1,19 +1,25 @@
 // Bundles src/bin.ts into dist/ with esbuild: one CommonJS bundle
-// (dist/f2bc.cjs), a V8 code cache for it (dist/f2bc.cjs.cache) and the
-// executable dist/f2bc.js, which runs the bundle through that cache.
+// (dist/f2bc.cjs) and the executable dist/f2bc.js, which runs the bundle
+// through a V8 code cache made by and for the Node that runs it.
 //
 // Why: most of `f2bc publish`'s start-up is compiling JavaScript. Node 20
 // can reuse V8's compiled code only for scripts (vm.Script `cachedData`), not
 // for ES modules, so the program is one CommonJS bundle; code reached through
-// import() (the daemon, the broker, NATS) is wrapped by esbuild so that it is
-// evaluated only when imported. The cache is made here by running
-// `f2bc --version` once, so it also holds the functions start-up compiles
-// lazily. A cache V8 rejects (another Node version or V8 flags) is ignored:
-// the bundle is then compiled as usual.
+// import() (the full CLI, the daemon, the broker, NATS) is wrapped by esbuild
+// so that it is evaluated only when imported. A cache is valid for one Node
+// (V8) version only, so dist/f2bc.js keeps one per Node version beside the
+// bundle (`f2bc.cjs.<build>.<node version>-<arch>.cache`), uses it only when
+// it is as safe as the bundle itself (owned by root, the user or the bundle's
+// owner, writable by no one else, in a directory likewise), and, when a
+// `publish` succeeded without a usable one, writes one at exit if it may. The
+// build makes the building Node's cache with one `publish` to a stand-in server.
+// dist/package.json makes dist/f2bc.js CommonJS: Node's ES-module loader
+// would cost 5–8 ms of every start.
 import { build } from "esbuild"
-import { spawnSync } from "node:child_process"
-import { chmodSync, existsSync, rmSync, writeFileSync } from "node:fs"
-import * as path from "node:path"
+import { spawn } from "node:child_process"
+import { createHash } from "node:crypto"
+import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import * as net from "node:net"
 
 // f2bc opens no WebSocket. @effect/platform-node's NodeSocket (which the fanout
 // transport uses for TCP) imports the `ws` package for its WebSocket layer; an
@@ -50,48 +56,92 @@ await build({
   logLevel: "warning"
 })
 
-// How the executable compiles the bundle; the cache below is made from the same text.
-// `file` is an expression for the bundle's absolute path.
-const loadBundle = (file) => `
-const file = ${file}
+// The executable. `buildId` names the bundle in its caches' names: a cache of
+// another bundle of the same length would otherwise be taken by V8.
+const launcher = (buildId) => `#!/usr/bin/env node
+// f2bc, built by scripts/build.mjs: runs f2bc.cjs, compiled with this Node's V8 code cache when there is a safe one.
+"use strict"
+const fs = require("node:fs")
+const { createRequire } = require("node:module")
+const nodePath = require("node:path")
+const { Script } = require("node:vm")
+
+const file = nodePath.join(__dirname, "f2bc.cjs")
+const cacheFile = nodePath.join(__dirname, \`f2bc.cjs.${buildId}.\${process.version}-\${process.arch}.cache\`)
+const uid = process.geteuid()
+const bundle = fs.openSync(file, "r")
+const owner = fs.fstatSync(bundle).uid
 // The module wrapper node puts around a CommonJS file.
-const source = \`(function (exports, require, module, __filename, __dirname) { \${readFileSync(file, "utf8")}\\n});\`
-let cachedData
-try {
-  cachedData = readFileSync(\`\${file}.cache\`)
-} catch {
-  // no cache: compile as usual
+const source = \`(function (exports, require, module, __filename, __dirname) { \${fs.readFileSync(bundle, "utf8")}\\n});\`
+fs.closeSync(bundle)
+
+// A cache is code this process will run: it must be as safe as the bundle, owned
+// by root, this user or the bundle's owner and writable by no one else, as its directory.
+const safe = (stats) => (stats.uid === 0 || stats.uid === uid || stats.uid === owner) && (stats.mode & 0o022) === 0
+const safeDir = safe(fs.statSync(__dirname))
+
+const readCache = () => {
+  let fd
+  try {
+    fd = fs.openSync(cacheFile, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW)
+    const stats = fs.fstatSync(fd)
+    return stats.isFile() && safe(stats) ? fs.readFileSync(fd) : undefined
+  } catch {
+    return undefined // none yet: compile as usual
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd)
+  }
 }
+
+const cachedData = safeDir ? readCache() : undefined
 const script = new Script(source, { filename: file, cachedData })
-const module = { exports: {}, id: file, filename: file, loaded: false }
-const run = () => script.runInThisContext()(module.exports, createRequire(file), module, file, nodePath.dirname(file))
-`
-const imports = (fsNames) => `import { ${fsNames} } from "node:fs"
-import { createRequire } from "node:module"
-import * as nodePath from "node:path"
-import { fileURLToPath } from "node:url"
-import { Script } from "node:vm"
+
+// A publish that succeeded without a usable cache leaves one for the next, where
+// it may (a read-only or foreign directory: none, and every start compiles).
+if (safeDir && process.argv[2] === "publish" && (cachedData === undefined || script.cachedDataRejected)) {
+  process.on("exit", (code) => {
+    if (code !== 0) return
+    const temporary = \`\${cacheFile}.\${process.pid}.tmp\`
+    try {
+      fs.writeFileSync(temporary, script.createCachedData(), { flag: "wx", mode: 0o644 })
+      fs.renameSync(temporary, cacheFile)
+    } catch {
+      fs.rmSync(temporary, { force: true })
+    }
+  })
+}
+
+const module_ = { exports: {}, id: file, filename: file, loaded: false }
+script.runInThisContext()(module_.exports, createRequire(file), module_, file, __dirname)
 `
 
-writeFileSync(
-  "dist/f2bc.js",
-  `#!/usr/bin/env node
-// f2bc, built by scripts/build.mjs: runs f2bc.cjs, compiled with the V8 code cache f2bc.cjs.cache when V8 accepts it.
-${imports("readFileSync")}${loadBundle(`fileURLToPath(new URL("f2bc.cjs", import.meta.url))`)}
-run()
-`,
-  { mode: 0o755 }
-)
+const buildId = createHash("sha256").update(readFileSync("dist/f2bc.cjs")).digest("hex").slice(0, 16)
+writeFileSync("dist/package.json", `${JSON.stringify({ type: "commonjs" })}\n`)
+writeFileSync("dist/f2bc.js", launcher(buildId), { mode: 0o755 })
 chmodSync("dist/f2bc.js", 0o755)
 
-// Build time only: run `f2bc --version` from the bundle as the executable does, and keep what V8 compiled.
-const bundle = path.resolve("dist/f2bc.cjs")
-const cacheMaker = `${imports("readFileSync, writeFileSync")}${loadBundle(JSON.stringify(bundle))}
-process.argv = [process.argv[0], ${JSON.stringify(path.resolve("dist/f2bc.js"))}, "--version"]
-process.on("exit", () => writeFileSync(\`\${file}.cache\`, script.createCachedData()))
-run()
-`
-const made = spawnSync(process.execPath, ["--input-type=module", "-e", cacheMaker], { encoding: "utf8" })
-if (made.status !== 0 || !existsSync(`${bundle}.cache`)) {
-  throw new Error(`making the code cache failed (exit ${made.status}):\n${made.stdout}${made.stderr}`)
+// The building Node's cache: one `publish` to a stand-in server that answers each ping.
+const server = net.createServer((socket) => {
+  let pending = ""
+  socket.on("error", () => undefined)
+  socket.on("data", (chunk) => {
+    const lines = (pending + chunk.toString("utf8")).split("\n")
+    pending = lines.pop()
+    for (const line of lines) if (line === "ping") socket.write(`${Math.floor(Date.now() / 1000)}\n`)
+  })
+})
+await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve))
+const publish = spawn(
+  process.execPath,
+  ["dist/f2bc.js", "publish", "--host", "127.0.0.1", "-p", String(server.address().port), "--node-name", "build", "-c", "build", "-m", "jail=build, action=banip, ip=192.0.2.1"],
+  { stdio: ["ignore", "pipe", "pipe"] }
+)
+let output = ""
+publish.stdout.on("data", (chunk) => (output += chunk))
+publish.stderr.on("data", (chunk) => (output += chunk))
+const status = await new Promise((resolve) => publish.once("exit", resolve))
+server.close()
+const caches = readdirSync("dist").filter((name) => name.endsWith(".cache"))
+if (status !== 0 || caches.length !== 1) {
+  throw new Error(`making the code cache failed (exit ${status}, caches: ${caches.join(", ") || "none"}):\n${output}`)
 }

@@ -1,19 +1,21 @@
 /**
- * The f2bc executable: provides the platform layers and runs the CLI.
+ * The f2bc executable: `f2bc publish` with plain arguments runs without the
+ * @effect/cli command tree (start-up time: fail2ban runs it per ban); all else runs the CLI.
  */
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
-import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Layer from "effect/Layer"
-import { main } from "./cli/main.js"
+import { exitCode } from "./cli/outcome.js"
+import { readPublishArgv } from "./cli/publishArgv.js"
+import { publish } from "./cli/publishRun.js"
 
-const platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer)
+const publishArgs = readPublishArgv(process.argv.slice(2))
 
-const program: Effect.Effect<number> = main(process.argv).pipe(Effect.provide(platform))
+// The command tree is evaluated only when used (esbuild wraps what import() reaches).
+const program: Effect.Effect<number> = publishArgs === undefined
+  ? Effect.flatMap(Effect.promise(() => import("./cli/main.js")), (cli) => cli.runCli(process.argv))
+  : exitCode(Effect.as(publish(publishArgs), 0))
 
 NodeRuntime.runMain(program, {
   disablePrettyLogger: true,

@@ -5,6 +5,7 @@
 export { compileTemplate } from "./compile.js"
 export { renderArgv, wordCount } from "./render.js"
 export { SCRIPT_NAME, SHELL } from "./shell.js"
+export { soleWordOf } from "./word.js"
 export {
   type CompiledTemplate,
   type MissingPolicy,

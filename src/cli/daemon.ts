@@ -74,6 +74,12 @@ const describeStatus = (status: StatusSnapshot, now: number): ReadonlyArray<stri
   lines.push(`messages: ${messages.length === 0 ? "none yet" : messages.map(([k, v]) => `${k} ${v}`).join(", ")}`)
   const actions = status.actions
   lines.push(`actions: ${actions.executed} succeeded, ${actions.failed} failed, ${actions.dropped} dropped, ${actions.pending} waiting or running`)
+  const outbox = status.outbox
+  if (outbox !== undefined) {
+    lines.push(`outbox: ${outbox.entries} entr${outbox.entries === 1 ? "y" : "ies"} to deliver` + (outbox.entries > 0 ? `, oldest ${outbox.oldest_age_seconds} s old` : ""))
+    for (const server of outbox.servers)
+      lines.push(`outbox ${server.server}: ${server.pending} pending, ${server.delivered} delivered, ${server.dropped} dropped`)
+  }
   return lines
 }
 

@@ -7,11 +7,14 @@ import * as Command from "@effect/cli/Command"
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Span from "@effect/cli/HelpDoc/Span"
 import * as ValidationError from "@effect/cli/ValidationError"
-import * as Cause from "effect/Cause"
-import * as Console from "effect/Console"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
+import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { VERSION } from "../version.js"
-import { cliConsole, normalizeArgs } from "./conventions.js"
+import { normalizeArgs } from "./conventions.js"
+import { exitCode } from "./outcome.js"
 import { usageError } from "./exit.js"
 import { brokerCommand } from "./broker.js"
 import { checkCommand } from "./check.js"
@@ -38,33 +41,18 @@ const builtIns = HelpDoc.sequence(
 
 const cli = Command.run(root, { name: "f2bc", version: VERSION, footer: builtIns })
 
-const defectMessage = (defect: unknown): string => (defect instanceof Error ? defect.message : String(defect))
-
 /** Runs the CLI on `argv` (process.argv) and yields the process exit code. */
 export const main = (argv: ReadonlyArray<string>) =>
   normalizeArgs(argv.slice(2), process.stdin.isTTY === true).pipe(
     Effect.flatMap((args) => cli([...argv.slice(0, 2), ...args])),
     Effect.provide(CliConfig.layer({ showBuiltIns: false })),
     Effect.as(0),
-    Effect.catchAll((error) => {
-      // @effect/cli has already printed the usage error.
-      if (ValidationError.isValidationError(error)) return Effect.succeed(2)
-      if (error._tag === "CliExit") {
-        const code: number = error.code
-        return (error.text === "" ? Effect.void : Console.error(`f2bc: ${error.text}`)).pipe(Effect.as(code))
-      }
-      return Console.error(`f2bc: ${String(error)}`).pipe(Effect.as(1))
-    }),
-    // A defect (a bug, or a failure some code forgot to type) is one line too:
-    // left to runMain it would be a cause dump with a stack trace.
-    Effect.catchAllCause((cause) =>
-      Cause.isInterruptedOnly(cause)
-        ? Effect.failCause(cause)
-        : Console.error(
-          process.env["F2BC_DEBUG"] === undefined
-            ? `f2bc: unexpected error: ${defectMessage(Cause.squash(cause))} (F2BC_DEBUG=1 shows where)`
-            : `f2bc: unexpected error:\n${Cause.pretty(cause)}`
-        ).pipe(Effect.as(1))
-    ),
-    (program) => Effect.flatMap(Effect.console, (base) => Effect.withConsole(program, cliConsole(base, process.env)))
+    // @effect/cli has already printed the usage error.
+    Effect.catchIf(ValidationError.isValidationError, () => Effect.succeed(2)),
+    exitCode
   )
+
+const platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer)
+
+/** `main` with the platform layers @effect/cli needs (files, paths, the terminal). */
+export const runCli = (argv: ReadonlyArray<string>): Effect.Effect<number> => main(argv).pipe(Effect.provide(platform))

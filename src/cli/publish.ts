@@ -2,41 +2,17 @@
  * `f2bc publish`: announce one message to every configured server that has
  * the channel, or to exactly --host/--port, and confirm each (a fanout ping,
  * a NATS flush, or a JetStream acknowledgement).
- * A pair message gets the trust envelope, and a signature where the channel has a secret.
+ * The options are here; what publish does is in publishRun.ts, which the fast
+ * path of bin.ts runs without loading @effect/cli.
  */
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
-import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import { randomBytes } from "node:crypto"
-import { hostname } from "node:os"
-import * as nodePath from "node:path"
-import { readSecret } from "../config/guard.js"
-import { Defaults, type Config, type ServerConfig } from "../config/model.js"
-import { describeValueProblem } from "../decide/rejection.js"
-import * as Logging from "../log/logger.js"
-import { parseMessage, type Message } from "../message/index.js"
-import { isReservedChannel, validateChannelName, validateMessageText } from "../protocol/names.js"
-import { escapeUnsafe } from "../text/untrusted.js"
-import { endpointOf } from "../transport/endpoint.js"
-import * as Transports from "../transport/layer.js"
-import { serverName, Transport, type Endpoint } from "../transport/transport.js"
-import {
-  appendEnvelope,
-  appendSignature,
-  checkBody,
-  checkFields,
-  DEFAULT_TYPES,
-  isNodeName,
-  newEnvelope,
-  nodeNameOf,
-  type ValueType
-} from "../trust/index.js"
 import { integer } from "./conventions.js"
-import { runtimeError, usageError } from "./exit.js"
-import { channel, channelHint, configPath, loadConfigBeside, message } from "./options.js"
+import { usageError } from "./exit.js"
+import { configPath, channel, message } from "./options.js"
+import { publish } from "./publishRun.js"
 
 const host = Options.text("host").pipe(Options.withDescription("publish only to this server"), Options.optional)
 const port = integer("port").pipe(
@@ -57,182 +33,40 @@ const nodeName = Options.text("node-name").pipe(
   Options.optional
 )
 
-const DEFAULT_PORT = 1986
-const DEFAULT_HOST = "127.0.0.1"
-
-/** A refusal that quotes the user's channel or message: hostile characters shown escaped, as the log does. */
-const refusal = (text: string) => usageError(escapeUnsafe(text))
-
-/** Refuses, before anything is sent, what the wire or the grammar would reject. */
-const validate = (channelName: string, text: string) =>
-  Effect.gen(function* () {
-    yield* validateChannelName(channelName).pipe(Effect.mapError((error) => refusal(error.message)))
-    if (isReservedChannel(channelName))
-      return yield* Effect.fail(refusal(`channel "${channelName}" is reserved by the fanout protocol`))
-    yield* validateMessageText(text).pipe(Effect.mapError((error) => refusal(error.message)))
-    const parsed = parseMessage(text)
-    if (Either.isLeft(parsed)) return yield* Effect.fail(refusal(`invalid message: ${parsed.left.message}`))
-    if (parsed.right.envelope.size > 0) {
-      const keys = [...parsed.right.envelope.keys()].join(", ")
-      return yield* Effect.fail(refusal(`invalid message: ${keys} belong to the envelope, which publish adds itself`))
-    }
-    return parsed.right
-  })
-
-/** One server to confirm, the secret that signs for it (if its channel has one), and its channel's value types. */
-interface Target {
-  readonly endpoint: Endpoint
-  readonly secret: Uint8Array | undefined
-  readonly types: ReadonlyMap<string, ValueType>
-}
-
-/** Refuses what a daemon with these types would reject at its types stage: sending it would only make noise. */
-const checkTypes = (parsed: Message, targets: ReadonlyArray<Target>) =>
-  Effect.forEach(targets, (target) => {
-    const bad = parsed.kind === "plain" ? checkBody(parsed.body) : checkFields(parsed.fields, target.types) ?? checkBody(parsed.body)
-    return bad === undefined
-      ? Effect.void
-      : Effect.fail(refusal(`invalid message: ${bad.key}=${JSON.stringify(bad.value)} ${describeValueProblem(bad.problem)} (a daemon would reject it)`))
-  }, { discard: true })
-
-/** The line for one target: a plain message as given; pairs with the envelope, then the signature. */
-const wireText = (parsed: Message, enveloped: string, channelName: string, target: Target): string => {
-  if (parsed.kind === "plain") return parsed.text
-  return target.secret === undefined ? enveloped : appendSignature(target.secret, channelName, enveloped)
-}
-
-/** Whom to send to, as whom, and the longest request line they take. */
-interface Targets {
-  readonly targets: ReadonlyArray<Target>
-  readonly origin: string
-  /** Servers drop a longer request line; a ping would still be answered, so it is refused here. */
-  readonly lineLimit: number
-}
-
-interface TargetFlags {
-  readonly channel: string
-  readonly host: Option.Option<string>
-  readonly port: Option.Option<number>
-  readonly config: Option.Option<string>
-  readonly secretFile: Option.Option<string>
-  readonly nodeName: Option.Option<string>
-}
-
-const targetOf = (server: ServerConfig, config: Config, channelName: string, timeoutMs: number): Target | undefined => {
-  const channelConfig = server.channels.find((c) => c.name === channelName)
-  if (channelConfig === undefined) return undefined
-  return { endpoint: { ...endpointOf(server, config), pingTimeoutMs: timeoutMs }, secret: channelConfig.secrets[0], types: channelConfig.types }
-}
-
-/** Every configured server that has the channel. */
-const configTargets = (args: TargetFlags, timeoutMs: number) =>
-  Effect.gen(function* () {
-    if (Option.isSome(args.secretFile))
-      return yield* Effect.fail(usageError("--secret-file goes with --host/--port; with a config, the channel's secret_file signs"))
-    const config = yield* loadConfigBeside(args.config, args.channel)
-    const targets = config.servers.flatMap((server) => targetOf(server, config, args.channel, timeoutMs) ?? [])
-    if (targets.length === 0)
-      return yield* Effect.fail(refusal(`no server in ${config.source} has a channel named "${args.channel}"` + channelHint(args.channel)))
-    return { targets, origin: Option.getOrElse(args.nodeName, () => config.node_name), lineLimit: config.max_line_bytes } satisfies Targets
-  })
-
-/** Whether a configured server is the one `--host`/`--port` name. */
-const isServer = (server: ServerConfig, host: string, port: number): boolean =>
-  server.transport === "nats"
-    ? server.urls.some((url) => {
-      const parsed = URL.canParse(url) ? new URL(url) : undefined
-      return parsed !== undefined && parsed.hostname === host && Number(parsed.port || 4222) === port
-    })
-    : server.host === host && server.port === port
+const viaDaemon = Options.boolean("via-daemon").pipe(
+  Options.withDescription("hand the message to the local daemon's outbox (its control socket) instead of sending it; prints the id once recorded")
+)
+const controlSocket = Options.text("control-socket").pipe(
+  Options.withDescription("with --via-daemon: the daemon's control socket (default: from --config, else /run/f2bc/f2bc.sock)"),
+  Options.optional
+)
 
 /**
- * Exactly the server `--host`/`--port` name. With `--config` too, that
- * server's entry in the config says how to reach it, how to sign and as whom
- * (never a silent unsigned send to a signed cluster); a config without that
- * server and channel is refused.
+ * The options publish sends with, exported for the test that the fast path
+ * (publishArgv.ts) reads argv as @effect/cli does. `--via-daemon` and
+ * `--control-socket` are the full CLI's only: the fast path never reads them.
  */
-const hostTargets = (args: TargetFlags, timeoutMs: number) =>
-  Effect.gen(function* () {
-    const host = Option.getOrElse(args.host, () => DEFAULT_HOST)
-    const port = Option.getOrElse(args.port, () => DEFAULT_PORT)
-    if (port < 1 || port > 65535) return yield* Effect.fail(usageError(`--port must be from 1 to 65535, got ${port}`))
-    if (Option.isSome(args.config)) {
-      if (Option.isSome(args.secretFile))
-        return yield* Effect.fail(usageError("--secret-file and --config both say how to sign: give one (with --config, the channel's secret_file signs)"))
-      const config = yield* loadConfigBeside(args.config, args.channel)
-      const targets = config.servers.flatMap((server) => (isServer(server, host, port) ? targetOf(server, config, args.channel, timeoutMs) ?? [] : []))
-      if (targets.length === 0) {
-        const having = config.servers.filter((server) => server.channels.some((c) => c.name === args.channel)).map(serverName)
-        return yield* Effect.fail(refusal(
-          `--host ${host} -p ${port} with --config: no server entry for ${host}:${port} in ${config.source} has a channel named "${args.channel}"` +
-            (having.length === 0 ? "" : ` (it is on ${having.join(", ")})`) +
-            `, so publish cannot tell how to sign for it; drop --host/--port to publish to the config's servers, or drop --config (then --secret-file signs)`
-        ))
-      }
-      return { targets, origin: Option.getOrElse(args.nodeName, () => config.node_name), lineLimit: config.max_line_bytes } satisfies Targets
-    }
-    const secret = Option.isSome(args.secretFile)
-      ? yield* readSecret(nodePath.resolve(args.secretFile.value), { source: "--secret-file", field: "" }).pipe(
-        Effect.mapError((error) => usageError(error.message))
-      )
-      : undefined
-    const endpoint: Endpoint = { host, port, channels: [], pingTimeoutMs: timeoutMs, maxLineBytes: Defaults.max_line_bytes }
-    return {
-      targets: [{ endpoint, secret, types: DEFAULT_TYPES }],
-      origin: Option.getOrElse(args.nodeName, () => nodeNameOf(hostname())),
-      lineLimit: Defaults.max_line_bytes
-    } satisfies Targets
-  })
+export const publishOptions = { channel, message, host, port, config: configPath, timeout, secretFile, nodeName }
 
-/** The servers to confirm (--host/--port, or every configured server with the channel), the `_origin`, and the longest line they accept. */
-const targetsOf = (args: TargetFlags, timeoutMs: number) =>
-  Option.isSome(args.host) || Option.isSome(args.port) ? hostTargets(args, timeoutMs) : configTargets(args, timeoutMs)
-
-/** Sends each target its line, all at once; fails naming every server that did not confirm. */
-const confirmAll = (targets: ReadonlyArray<Target>, channelName: string, lines: ReadonlyArray<string>) =>
+/** `--via-daemon`: the flags that only make sense when publish sends itself are refused there. */
+const handOff = (args: Command.Command.ParseConfig<typeof publishOptions> & { readonly controlSocket: Option.Option<string> }) =>
   Effect.gen(function* () {
-    const transport = yield* Transport
-    const results = yield* Effect.forEach(
-      targets,
-      (target, i) => Effect.either(transport.publish(target.endpoint, channelName, lines[i]!)),
-      { concurrency: "unbounded" }
-    )
-    const failures = results.flatMap((result, i) =>
-      Either.isLeft(result) ? [`${serverName(targets[i]!.endpoint)} (${result.left.detail})`] : []
-    )
-    if (failures.length > 0)
-      return yield* Effect.fail(runtimeError(`not confirmed by ${failures.length} of ${targets.length} server(s): ${failures.join(", ")}`))
+    const given: ReadonlyArray<[string, boolean]> = [
+      ["--host", Option.isSome(args.host)],
+      ["--port", Option.isSome(args.port)],
+      ["--secret-file", Option.isSome(args.secretFile)],
+      ["--node-name", Option.isSome(args.nodeName)]
+    ]
+    const { publishViaDaemon } = yield* Effect.promise(() => import("./viaDaemon.js"))
+    return yield* publishViaDaemon({ ...args, sendFlags: given.flatMap(([flag, set]) => (set ? [flag] : [])) })
   })
 
 export const publishCommand = Command.make(
   "publish",
-  { channel, message, host, port, config: configPath, timeout, secretFile, nodeName },
-  (args) =>
-    Effect.gen(function* () {
-      const parsed = yield* validate(args.channel, args.message)
-      if (args.timeout < 1 || args.timeout > 3600)
-        return yield* Effect.fail(usageError(`--timeout must be from 1 to 3600 seconds, got ${args.timeout}`))
-      if (Option.isSome(args.nodeName) && !isNodeName(args.nodeName.value))
-        return yield* Effect.fail(usageError(`--node-name must be letters, digits, "_", "." or "-", not starting with "-"`))
-      const { targets, origin, lineLimit } = yield* targetsOf(args, args.timeout * 1000)
-      yield* checkTypes(parsed, targets)
-      if (parsed.kind === "plain" && targets.some((target) => target.secret !== undefined))
-        return yield* Effect.fail(usageError("a plain-text message (no key=value pairs) cannot be signed: the channel has a secret"))
-      // One envelope for every server: the same _id lets a daemon that hears it twice run it once.
-      const enveloped = appendEnvelope(args.message, newEnvelope(origin, yield* Clock.currentTimeMillis, randomBytes))
-      const lines = targets.map((target) => wireText(parsed, enveloped, args.channel, target))
-      for (const line of lines) {
-        const bytes = Buffer.byteLength(`announce ${args.channel} ${line}`, "utf8")
-        if (bytes > lineLimit)
-          return yield* Effect.fail(
-            usageError(`invalid message: the request line would be ${bytes} bytes as sent (with the envelope and any signature); servers accept at most ${lineLimit}`)
-          )
-      }
-      yield* confirmAll(targets, args.channel, lines)
-    }).pipe(
-      Effect.provide(Transports.layer()),
-      // Quiet on success (fail2ban logs what it prints); a warning is an f2bc log line on stderr.
-      Effect.provide(Logging.layer({ level: 1, file: undefined })),
-      Effect.catchTag("LogSinkError", (error) => Effect.fail(runtimeError(error.message)))
-    )
+  { ...publishOptions, viaDaemon, controlSocket },
+  ({ viaDaemon, controlSocket, ...args }) => {
+    if (viaDaemon) return handOff({ ...args, controlSocket })
+    if (Option.isSome(controlSocket)) return Effect.fail(usageError("--control-socket goes with --via-daemon"))
+    return publish(args)
+  }
 ).pipe(Command.withDescription("announce a message on a channel and confirm it with every targeted server"))

@@ -7,13 +7,13 @@ import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import { hostname } from "node:os"
 import * as nodePath from "node:path"
-import { compileTemplate } from "../action/index.js"
+import { compileTemplate, soleWordOf, type CompiledTemplate } from "../action/index.js"
 import { DEFAULT_TYPES, makeIgnoreList, nodeNameOf, parseRange, parseValueType, type Range, type ValueType } from "../trust/index.js"
 import { ConfigError } from "./errors.js"
 import { friendlyIssues } from "./issues.js"
-import { Defaults, type ChannelConfig, type Config, type MetricsConfig, type NatsServerConfig, type ServerConfig } from "./model.js"
+import { Defaults, type BatchConfig, type ChannelConfig, type Config, type MetricsConfig, type NatsServerConfig, type ServerConfig } from "./model.js"
 import { consumerNameOf } from "./nats.js"
-import { pathKey, toConfigIssues, type PathIssue } from "./path.js"
+import { pathKey, toConfigIssues, type IssuePath, type PathIssue } from "./path.js"
 import { ignoreEntries, ruleIssues } from "./rules.js"
 import { RawConfig, type RawChannel, type RawServer } from "./schema.js"
 import { parseYaml } from "./yaml.js"
@@ -115,6 +115,10 @@ const resolveConfig = (raw: RawConfig, source: string): Resolved<Config> =>
       order_key: raw.order_key,
       shutdown_timeout: raw.shutdown_timeout,
       control_socket: raw.control_socket === undefined ? undefined : nodePath.resolve(inherited.baseDir, raw.control_socket),
+      state_dir: nodePath.resolve(inherited.baseDir, raw.state_dir ?? Defaults.state_dir),
+      state_dir_set: raw.state_dir !== undefined,
+      outbox_max_age: raw.outbox_max_age,
+      outbox_max_entries: raw.outbox_max_entries,
       metrics: raw.metrics === undefined ? undefined : listenAddress(raw.metrics === null ? Defaults.metrics.listen : raw.metrics.listen),
       source
     }
@@ -188,6 +192,7 @@ const resolveChannel = (
       (error) => [{ path: [...path, "action"], message: error.detail }]
     )
     const types = yield* resolveTypes(inherited.types, channel.types, [...path, "types"])
+    const batch = channel.batch === undefined ? undefined : yield* resolveBatch(channel.batch, template, [...path, "batch", "key"])
     const files = channel.secret_file === undefined
       ? []
       : typeof channel.secret_file === "string"
@@ -203,6 +208,14 @@ const resolveChannel = (
       timeout: channel.timeout,
       secret_files: files.map((file) => nodePath.resolve(inherited.baseDir, file)),
       secrets: [],
-      types
+      types,
+      batch
     }
+  })
+
+// rules.ts has already reported a batch key that does not fill a word alone (or a shell action).
+const resolveBatch = (raw: NonNullable<RawChannel["batch"]>, template: CompiledTemplate, path: IssuePath): Resolved<BatchConfig> =>
+  Either.mapBoth(soleWordOf(template, raw.key), {
+    onLeft: (message) => [{ path, message }],
+    onRight: (word) => ({ key: raw.key, max: raw.max, linger: raw.linger, word })
   })

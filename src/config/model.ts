@@ -28,6 +28,20 @@ export interface ChannelConfig {
   readonly secrets: ReadonlyArray<Uint8Array>
   /** The type of each key: the defaults, then top-level `types:`, then the channel's `types:`. */
   readonly types: ReadonlyMap<string, ValueType>
+  /** Set: actions ready together that differ only in the word `%key%` fills run as one process. */
+  readonly batch: BatchConfig | undefined
+}
+
+/** `batch:` of a channel (never with `shell: true`). */
+export interface BatchConfig {
+  /** The message key whose word is repeated once per message. */
+  readonly key: string
+  /** Messages in one process, at most. */
+  readonly max: number
+  /** Seconds a batch waits for more after its first message. */
+  readonly linger: number
+  /** Index of the argv word `%key%` fills on its own (from the compiled action). */
+  readonly word: number
 }
 
 /** What every server entry has, whatever its transport. */
@@ -160,6 +174,14 @@ export interface Config {
   readonly shutdown_timeout: number
   /** The control socket `daemon status|reload` talk to; default beside the pid file. */
   readonly control_socket: string | undefined
+  /** Where the daemon keeps what must survive a restart (the outbox); created 0700. */
+  readonly state_dir: string
+  /** Whether `state_dir` was written in the config (the default may be absent on a non-root host). */
+  readonly state_dir_set: boolean
+  /** Seconds an outbox entry is retried before it is dropped (logged, counted). */
+  readonly outbox_max_age: number
+  /** Entries the outbox holds at most; beyond it `publish` over the control socket is refused. */
+  readonly outbox_max_entries: number
   /** The Prometheus endpoint, when configured. */
   readonly metrics: MetricsConfig | undefined
   /** The path the config was loaded from, or "<inline>". */
@@ -182,6 +204,10 @@ export const Defaults = {
   concurrency: 4,
   order_key: "ip",
   shutdown_timeout: 10,
+  batch: { max: 100, linger: 0.05 },
+  state_dir: "/var/lib/f2bc",
+  outbox_max_age: 3600,
+  outbox_max_entries: 100_000,
   metrics: { listen: "127.0.0.1:9810" },
   subject_prefix: "f2bc",
   jetstream: { stream: "F2BC", max_age: 7 * 86_400, ack_wait: 30, max_ack_pending: 1000, replicas: 1 },
@@ -197,15 +223,21 @@ export const Defaults = {
 } as const satisfies Pick<
   Config,
   "log_level" | "max_line_bytes" | "max_skew" | "dedupe_window" | "dedupe_max_entries" | "queue_limit" | "concurrency" | "order_key" | "shutdown_timeout"
+  | "state_dir" | "outbox_max_age" | "outbox_max_entries"
 > &
   Pick<ChannelConfig, "timeout" | "shell" | "missing"> &
   Pick<FanoutServerConfig, "ping_timeout"> &
   Pick<NatsServerConfig, "subject_prefix"> & {
     readonly ignoreip: ReadonlyArray<string>
     readonly metrics: { readonly listen: string }
+    readonly batch: Pick<BatchConfig, "max" | "linger">
     readonly jetstream: Omit<JetStreamConfig, "consumer">
     readonly broker: BrokerConfig
   }
 
 /** Upper bound of every duration in seconds: beyond ~24.8 days Node timers overflow. */
 export const MAX_SECONDS = 86_400
+
+/** Bounds of `batch`: a process's argv stays far below the system's limit; a ban never waits long. */
+export const MAX_BATCH = 10_000
+export const MAX_LINGER_SECONDS = 60

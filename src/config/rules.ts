@@ -3,7 +3,7 @@
  * that compile. They read the raw document, so they report even when the schema fails elsewhere.
  */
 import * as Either from "effect/Either"
-import { compileTemplate } from "../action/index.js"
+import { compileTemplate, soleWordOf } from "../action/index.js"
 import { isReservedChannel, validateChannelName } from "../protocol/index.js"
 import { parseRange, parseValueType } from "../trust/index.js"
 import { consumerIssues, transportIssues } from "./nats.js"
@@ -103,6 +103,7 @@ const serverIssues = (server: unknown, path: IssuePath): ReadonlyArray<PathIssue
       else issues.push({ path: namePath, message: `duplicate channel ${quoted(name)} (first at ${formatPath(first)})` })
     }
     issues.push(...actionIssues(channel, channelPath))
+    issues.push(...batchIssues(channel, channelPath))
     issues.push(...typesIssues(field(channel, "types"), [...channelPath, "types"]))
     issues.push(...filterIssues(field(channel, "filter"), [...channelPath, "filter"]))
   })
@@ -123,6 +124,26 @@ const actionIssues = (channel: unknown, channelPath: IssuePath): ReadonlyArray<P
   return Either.match(compileTemplate(action, { shell }), {
     onLeft: (error) => [{ path: [...channelPath, "action"], message: error.detail }],
     onRight: () => []
+  })
+}
+
+/** `batch:` repeats one argv word: refused with a shell, and its key must fill a word of the action alone. */
+const batchIssues = (channel: unknown, channelPath: IssuePath): ReadonlyArray<PathIssue> => {
+  const batch = field(channel, "batch")
+  const key = field(batch, "key")
+  const action = field(channel, "action")
+  if (!isRecord(batch)) return []
+  if (field(channel, "shell") === true) {
+    return [{ path: [...channelPath, "batch"], message: "cannot be used with shell: true (a batch repeats one argv word; a script has no words to repeat)" }]
+  }
+  if (typeof key !== "string") return []
+  if (key.startsWith("_")) return [{ path: [...channelPath, "batch", "key"], message: `${quoted(key)} is reserved: batch on a message key such as ip` }]
+  if (typeof action !== "string") return []
+  return Either.match(compileTemplate(action, { shell: false }), {
+    // actionIssues reports an action that does not compile.
+    onLeft: () => [],
+    onRight: (template) =>
+      Either.match(soleWordOf(template, key), { onLeft: (message) => [{ path: [...channelPath, "batch", "key"], message }], onRight: () => [] })
   })
 }
 

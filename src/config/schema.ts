@@ -6,7 +6,7 @@ import * as Schema from "effect/Schema"
 import * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
 import { parseDuration } from "./duration.js"
-import { Defaults, MAX_SECONDS } from "./model.js"
+import { Defaults, MAX_BATCH, MAX_LINGER_SECONDS, MAX_SECONDS } from "./model.js"
 
 /**
  * What a value must be, said to an operator ("an integer from 1 to 65535").
@@ -76,6 +76,28 @@ const IgnoreIp = Schema.Union(Schema.String, Schema.Array(Schema.String)).annota
   expected("a list of addresses and CIDR ranges")
 )
 
+/** `batch.linger`: how long a batch waits for more after its first action, 0 to 60 s (a bare number is seconds). */
+const Linger = Schema.transformOrFail(Schema.Union(Schema.Number, Schema.String), Schema.Number, {
+  strict: true,
+  decode: (value, _, ast) => {
+    const seconds = parseDuration(value)
+    return seconds !== undefined && seconds >= 0 && seconds <= MAX_LINGER_SECONDS
+      ? ParseResult.succeed(seconds)
+      : ParseResult.fail(new ParseResult.Type(ast, value))
+  },
+  encode: (seconds) => ParseResult.succeed(seconds)
+}).annotations(expected(`a duration from 0 to ${MAX_LINGER_SECONDS} s, in seconds or with a unit (50ms, 0.2s)`))
+
+/** `batch:` of a channel: its actions that differ only in the word `%key%` fills run as one process. */
+export const RawBatch = Schema.Struct({
+  key: FilterKey,
+  max: Schema.optionalWith(
+    Schema.Number.pipe(Schema.int(), Schema.between(1, MAX_BATCH)).annotations(expected(`an integer from 1 to ${MAX_BATCH}`)),
+    { exact: true, default: () => Defaults.batch.max }
+  ),
+  linger: Schema.optionalWith(Linger, { exact: true, default: () => Defaults.batch.linger })
+})
+
 export const RawChannel = Schema.Struct({
   name: Schema.String.annotations(expected("a string")),
   action: NonEmptyString,
@@ -90,7 +112,8 @@ export const RawChannel = Schema.Struct({
   }),
   timeout: Schema.optionalWith(Seconds, { exact: true, default: () => Defaults.timeout }),
   secret_file: Schema.optionalWith(SecretFiles, { exact: true }),
-  types: Schema.optionalWith(RawTypes, { exact: true, default: () => ({}) })
+  types: Schema.optionalWith(RawTypes, { exact: true, default: () => ({}) }),
+  batch: Schema.optionalWith(RawBatch.annotations(expected("a mapping with key, max and linger")), { exact: true })
 })
 
 /** Keys only a NATS server entry has, after url and servers. */
@@ -237,6 +260,9 @@ export const RawConfig = Schema.Struct({
   order_key: Schema.optionalWith(FilterKey, { exact: true, default: () => Defaults.order_key }),
   shutdown_timeout: Schema.optionalWith(Seconds, { exact: true, default: () => Defaults.shutdown_timeout }),
   control_socket: Schema.optionalWith(NonEmptyString, { exact: true }),
+  state_dir: Schema.optionalWith(NonEmptyString, { exact: true }),
+  outbox_max_age: Schema.optionalWith(Duration(30 * 86_400, "30d"), { exact: true, default: () => Defaults.outbox_max_age }),
+  outbox_max_entries: Schema.optionalWith(PositiveInt, { exact: true, default: () => Defaults.outbox_max_entries }),
   /** `metrics:` with no value (YAML null) means `metrics: {}`: the default address. */
   metrics: Schema.optionalWith(Schema.NullOr(RawMetrics).annotations(expected("a mapping (or nothing, for the default address)")), {
     exact: true

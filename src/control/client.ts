@@ -7,7 +7,7 @@ import * as Either from "effect/Either"
 import type * as Schema from "effect/Schema"
 import * as net from "node:net"
 import * as nodePath from "node:path"
-import { ControlError, decodeAnswer } from "./protocol.js"
+import { ControlError, decodeAnswer, PublishAnswer } from "./protocol.js"
 
 /** Sends `request` and decodes the answer with `schema`; no answer within `timeoutMs` (Effect's Clock) is `Unavailable`. */
 export const askControl = <A, I>(
@@ -37,3 +37,7 @@ export const askControl = <A, I>(
       onTimeout: () => new ControlError({ reason: "Unavailable", path, detail: `no answer within ${timeoutMs / 1000} s` })
     })
   )
+
+/** Hands `message` on `channel` to the daemon's outbox (`publish <channel> <message>`); its answer says whether it recorded it. */
+export const handOffToDaemon = (path: string, channel: string, message: string, timeoutMs: number): Effect.Effect<PublishAnswer, ControlError> =>
+  askControl(path, `publish ${channel} ${message}`, PublishAnswer, timeoutMs)

@@ -11,11 +11,25 @@ import * as Schema from "effect/Schema"
 export const controlSocketBeside = (pidFile: string): string =>
   pidFile.endsWith(".pid") ? `${pidFile.slice(0, -4)}.sock` : `${pidFile}.sock`
 
-/** The requests the daemon serves, one line each. (`publish <channel> <message>` comes next: its answer is below.) */
-export type ControlRequest = "status" | "reload"
+/** The requests the daemon serves, one line each. */
+export type ControlRequest =
+  | "status"
+  | "reload"
+  | { readonly _tag: "Publish"; readonly channel: string; readonly message: string }
 
-export const parseControlRequest = (line: string): ControlRequest | undefined =>
-  line === "status" || line === "reload" ? line : undefined
+/**
+ * `status`, `reload`, or `publish <channel> <message>`: the channel ends at the first space (a channel
+ * has none), the message is the rest of the line as sent (the checks refuse what the wire would).
+ */
+export const parseControlRequest = (line: string): ControlRequest | undefined => {
+  const trimmed = line.trim()
+  if (trimmed === "status" || trimmed === "reload") return trimmed
+  const publish = /^publish ([^ ]+) (.*)$/s.exec(line.endsWith("\r") ? line.slice(0, -1) : line)
+  return publish === null ? undefined : { _tag: "Publish", channel: publish[1]!, message: publish[2]! }
+}
+
+/** The longest request line the daemon reads: a `publish` line of the longest message the servers take, with room for the envelope. */
+export const maxRequestBytes = (maxLineBytes: number): number => maxLineBytes + 1024
 
 /** One server's connection, as `daemon status` shows it; times are epoch milliseconds. */
 export const ServerState = Schema.Struct({
@@ -39,7 +53,13 @@ export const StatusSnapshot = Schema.Struct({
   servers: Schema.Array(ServerState),
   /** Decisions by outcome (`executed`, `rejected at filter`, …). */
   messages: Schema.Record({ key: Schema.String, value: Schema.Number }),
-  actions: Schema.Struct({ pending: Schema.Number, executed: Schema.Number, failed: Schema.Number, dropped: Schema.Number })
+  actions: Schema.Struct({ pending: Schema.Number, executed: Schema.Number, failed: Schema.Number, dropped: Schema.Number }),
+  /** The outbox of `publish` hand-offs, when the daemon has one (it serves a control socket). */
+  outbox: Schema.optional(Schema.Struct({
+    entries: Schema.Number,
+    oldest_age_seconds: Schema.Number,
+    servers: Schema.Array(Schema.Struct({ server: Schema.String, pending: Schema.Number, delivered: Schema.Number, dropped: Schema.Number }))
+  }))
 })
 export type StatusSnapshot = typeof StatusSnapshot.Type
 
@@ -59,7 +79,7 @@ const Refusal = Schema.Struct({ ok: Schema.Literal(false), error: Schema.String 
 export const ReloadAnswer = Schema.Union(Schema.Struct({ ok: Schema.Literal(true), ...ReloadOutcome.fields }), Refusal)
 export type ReloadAnswer = typeof ReloadAnswer.Type
 
-/** The answer to `publish <channel> <message>` (served from the next version): the message's `_id`, or why not. */
+/** The answer to `publish <channel> <message>`: the message's `_id` once it is in the outbox, or why not (nothing recorded). */
 export const PublishAnswer = Schema.Union(Schema.Struct({ ok: Schema.Literal(true), id: Schema.String }), Refusal)
 export type PublishAnswer = typeof PublishAnswer.Type
 

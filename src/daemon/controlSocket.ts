@@ -1,6 +1,6 @@
 /**
- * The control socket beside the pid file: a Unix socket, owner-only, that
- * answers one request line (`status` or `reload`) with one JSON line, encoded
+ * The control socket beside the pid file: a Unix socket, owner-only, that answers one request
+ * line (`status`, `reload`, `publish <channel> <message>`) with one JSON line, encoded
  * with the protocol's Schemas (`control/protocol.ts`). `control/client.ts` is its client.
  */
 import * as Effect from "effect/Effect"
@@ -11,6 +11,7 @@ import {
   ControlError,
   encodeAnswer,
   parseControlRequest,
+  PublishAnswer,
   ReloadAnswer,
   StatusSnapshot,
   UnknownRequest,
@@ -24,10 +25,14 @@ export { ControlError, controlSocketBeside, type ControlRequest } from "../contr
 export interface ControlHandlers {
   readonly status: Effect.Effect<StatusSnapshot>
   readonly reload: Effect.Effect<ReloadAnswer>
+  /** Records a hand-off in the outbox, or refuses it. */
+  readonly publish: (channel: string, message: string) => Effect.Effect<PublishAnswer>
+  /** Longest request line read, in bytes; a longer one closes the connection unanswered. */
+  readonly maxRequestBytes: number
 }
 
-/** Longest request line read; anything longer is refused. */
-const MAX_REQUEST = 64
+/** How much of an unknown request the answer quotes. */
+const QUOTED = 64
 
 /** Answers within this long or the client is dropped. */
 const CLIENT_TIMEOUT_MS = 30_000
@@ -55,28 +60,30 @@ const clearStale = (path: string): Effect.Effect<void, ControlError> =>
   })
 
 /** The answer line to `request`, encoded with its Schema. */
-const answer = (request: ControlRequest, handlers: ControlHandlers): Effect.Effect<string> =>
-  request === "status"
-    ? Effect.map(handlers.status, (status) => encodeAnswer(StatusSnapshot, status))
-    : Effect.map(handlers.reload, (reload) => encodeAnswer(ReloadAnswer, reload))
+const answer = (request: ControlRequest, handlers: ControlHandlers): Effect.Effect<string> => {
+  if (request === "status") return Effect.map(handlers.status, (status) => encodeAnswer(StatusSnapshot, status))
+  if (request === "reload") return Effect.map(handlers.reload, (reload) => encodeAnswer(ReloadAnswer, reload))
+  return Effect.map(handlers.publish(request.channel, request.message), (published) => encodeAnswer(PublishAnswer, published))
+}
 
 /** Reads one request line from `socket` and writes the answer; the connection then ends. */
 const serveClient = (socket: net.Socket, handlers: ControlHandlers, run: <A>(effect: Effect.Effect<A>) => Promise<A>): void => {
   socket.setTimeout(CLIENT_TIMEOUT_MS, () => socket.destroy())
   socket.on("error", () => undefined)
-  let buffer = ""
+  const chunks: Array<Buffer> = []
+  let length = 0
   socket.on("data", (chunk: Buffer) => {
-    buffer += chunk.toString("utf8")
-    const newline = buffer.indexOf("\n")
-    if (newline === -1) {
-      if (buffer.length > MAX_REQUEST) socket.destroy()
-      return
-    }
-    const line = buffer.slice(0, newline).trim()
+    const newline = chunk.indexOf(0x0a)
+    chunks.push(newline === -1 ? chunk : chunk.subarray(0, newline))
+    length += newline === -1 ? chunk.length : newline
+    if (length > handlers.maxRequestBytes) return socket.destroy()
+    if (newline === -1) return
+    // Decoded once whole: a character split across reads survives.
+    const line = Buffer.concat(chunks).toString("utf8")
     socket.removeAllListeners("data")
     const request = parseControlRequest(line)
     if (request === undefined) {
-      socket.end(encodeAnswer(UnknownRequest, { error: `unknown request ${JSON.stringify(line.slice(0, MAX_REQUEST))}` }))
+      socket.end(encodeAnswer(UnknownRequest, { error: `unknown request ${JSON.stringify(line.trim().slice(0, QUOTED))}` }))
       return
     }
     run(answer(request, handlers)).then(

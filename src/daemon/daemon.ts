@@ -8,9 +8,12 @@ import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import { makeBroker, type BrokerError } from "../broker/broker.js"
 import type { Config } from "../config/model.js"
-import type { ReloadOutcome, StatusSnapshot } from "../control/protocol.js"
+import type { PublishAnswer, ReloadOutcome, StatusSnapshot } from "../control/protocol.js"
 import { Executor } from "../exec/executor.js"
 import { countAction, countEvictions, countMessage, setQueueLength } from "../metrics/metrics.js"
+import { makeDelivery } from "../outbox/delivery.js"
+import { handOff } from "../outbox/handoff.js"
+import type { Outbox } from "../outbox/model.js"
 import { Transport } from "../transport/transport.js"
 import { connectionKeys, makeCurrentCell } from "./connections.js"
 import { makeDedupe } from "./dedupe.js"
@@ -28,7 +31,11 @@ export type { ReloadOutcome, StatusSnapshot } from "../control/protocol.js"
 export interface DaemonHandle {
   readonly reload: (config: Config) => Effect.Effect<ReloadOutcome>
   readonly status: Effect.Effect<StatusSnapshot>
+  /** The control socket's `publish`: records in the outbox, or refuses. */
+  readonly publish: (channel: string, message: string) => Effect.Effect<PublishAnswer>
 }
+
+const NO_OUTBOX: PublishAnswer = { ok: false, error: "this daemon has no outbox (it serves no control socket)" }
 
 /** The embedded broker, in the daemon's scope, when the config has `broker:`. */
 const hostBroker = (config: Config): Effect.Effect<void, BrokerError, Scope.Scope> => {
@@ -62,7 +69,7 @@ const registerMetrics = (config: Config): Effect.Effect<void> =>
  * the scope stops taking deliveries, then lets queued and running actions
  * finish for up to `shutdown_timeout` before the executor kills the rest.
  */
-export const startDaemon = (config: Config): Effect.Effect<DaemonHandle, BrokerError, Transport | Executor | Scope.Scope> =>
+export const startDaemon = (config: Config, outbox?: Outbox): Effect.Effect<DaemonHandle, BrokerError, Transport | Executor | Scope.Scope> =>
   Effect.gen(function* () {
     const executor = yield* Executor
     yield* hostBroker(config)
@@ -87,15 +94,25 @@ export const startDaemon = (config: Config): Effect.Effect<DaemonHandle, BrokerE
       Effect.annotateLogs({ component: "daemon" })
     )
 
-    const reload = yield* makeReload(config, current, servers)
-    const status: Effect.Effect<StatusSnapshot> = Effect.map(executor.stats, (actions) => ({
+    // The outbox's servers are fibers of their own: a hand-off never waits for a server.
+    const delivery = outbox === undefined ? undefined : yield* makeDelivery(outbox, () => current.get().config, (name) =>
+      board.servers().find((server) => server.server === name && server.state === "connected")?.connectedSince)
+    if (delivery !== undefined) yield* delivery.sync(config)
+
+    const reloadServers = yield* makeReload(config, current, servers)
+    const reload = (next: Config) =>
+      Effect.tap(reloadServers(next), () => (delivery === undefined ? Effect.void : delivery.sync(current.get().config)))
+    const status: Effect.Effect<StatusSnapshot> = Effect.map(Effect.zip(executor.stats, Clock.currentTimeMillis), ([actions, now]) => ({
       pid: process.pid,
       node_name: current.get().config.node_name,
       config: current.get().config.source,
       started_at: startedAt,
       servers: board.servers(),
       messages: tally.snapshot(),
-      actions
+      actions,
+      ...(outbox === undefined ? {} : { outbox: outbox.figures(now) })
     }))
-    return { reload, status }
+    const publish = (channel: string, message: string): Effect.Effect<PublishAnswer> =>
+      outbox === undefined ? Effect.succeed(NO_OUTBOX) : handOff(outbox, current.get().config, channel, message)
+    return { reload, status, publish }
   })

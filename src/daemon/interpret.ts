@@ -62,8 +62,9 @@ export const makeInterpreter = (executor: ExecutorService, dedupe: Dedupe, queue
       orderKey: step.orderKey,
       server: delivery.server,
       channel: delivery.channel,
-      // Acknowledged once the action has finished, failed included: a failing action is logged, not retried forever.
-      ...(settle === undefined ? {} : { onDone: settle.ack })
+      // Acknowledged once the action (or the batch holding it) has finished, failed included: a failing action is logged, not retried forever.
+      ...(settle === undefined ? {} : { onDone: settle.ack }),
+      ...(step.batch === undefined ? {} : { batch: { word: step.batch.word, max: step.batch.max, lingerMs: Math.round(step.batch.linger * 1000) } })
     }).pipe(
       Effect.flatMap((result) =>
         result === "Queued" ? (record === undefined ? Effect.void : dedupe.record(record, nowMs)) : notQueued(step, result)

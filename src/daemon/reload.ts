@@ -20,7 +20,9 @@ const RESTART_KEYS = [
   "metrics",
   "queue_limit",
   "concurrency",
-  "dedupe_max_entries"
+  "dedupe_max_entries",
+  "state_dir",
+  "outbox_max_entries"
 ] as const satisfies ReadonlyArray<keyof Config>
 
 /** What was read once at start stays as it was until a restart; the rest is the new config. */

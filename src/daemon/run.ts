@@ -15,7 +15,8 @@ import * as Executor from "../exec/executor.js"
 import * as Logging from "../log/logger.js"
 import { serveMetrics } from "../metrics/server.js"
 import * as Transports from "../transport/layer.js"
-import { controlSocketBeside, type ReloadAnswer } from "../control/protocol.js"
+import { controlSocketBeside, maxRequestBytes, type ReloadAnswer } from "../control/protocol.js"
+import { makeOutbox } from "../outbox/outbox.js"
 import { serveControl } from "./controlSocket.js"
 import { startDaemon, type DaemonHandle } from "./daemon.js"
 import { holdPidFile } from "./pidfile.js"
@@ -92,14 +93,25 @@ export const runForeground = (config: Config, pidFile: string | undefined, ready
   const program = Effect.scoped(
     Effect.gen(function* () {
       if (pidFile !== undefined) yield* holdPidFile(pidFile)
-      const daemon = yield* startDaemon(config)
+      const socket = config.control_socket ?? (pidFile === undefined ? undefined : controlSocketBeside(pidFile))
+      // The control socket is the outbox's only way in: without one there is nothing to hand off.
+      // (Opened first: state_dir is created here, and the socket may live in it.)
+      const outbox = socket === undefined
+        ? undefined
+        : yield* makeOutbox({ dir: config.state_dir, maxEntries: config.outbox_max_entries }).pipe(Effect.annotateLogs({ component: "outbox" }))
+      if (socket !== undefined) yield* checkDirectory(socket, "control socket")
+      const daemon = yield* startDaemon(config, outbox)
       yield* onHangup(config.source, daemon)
       if (config.metrics !== undefined) yield* serveMetrics(config.metrics)
-      const socket = config.control_socket ?? (pidFile === undefined ? undefined : controlSocketBeside(pidFile))
       if (socket !== undefined) {
-        yield* checkDirectory(socket, "control socket")
         const runtime = yield* Effect.runtime<never>()
-        yield* serveControl(socket, { status: daemon.status, reload: reloadFrom(config.source, daemon) }, Runtime.runPromise(runtime))
+        const handlers = {
+          status: daemon.status,
+          reload: reloadFrom(config.source, daemon),
+          publish: daemon.publish,
+          maxRequestBytes: maxRequestBytes(config.max_line_bytes)
+        }
+        yield* serveControl(socket, handlers, Runtime.runPromise(runtime))
       }
       yield* Effect.sync(ready)
       return yield* Effect.never

@@ -3,6 +3,7 @@
  * steps (log lines, actions to submit, messages to settle) that the daemon's interpreter runs.
  */
 import * as LogLevel from "effect/LogLevel"
+import type { BatchConfig } from "../config/model.js"
 import type { LogLine } from "../log/batch.js"
 import { emptyLimit, Limiter, type LimitPolicy, type LimitState } from "../log/limit.js"
 import type { Delivery, Settle } from "../transport/transport.js"
@@ -25,6 +26,8 @@ export type Step =
     readonly timeoutMs: number
     readonly orderKey: string
     readonly record: DedupeRecord | undefined
+    /** The channel's `batch:`: the executor may run this action in one process with others. */
+    readonly batch: BatchConfig | undefined
   }
   /** Acknowledge a final decision, or send back a delivery whose server a reload removed. */
   | { readonly _tag: "Settle"; readonly settle: Settle; readonly how: "Ack" | "Retry" }
@@ -69,7 +72,8 @@ const submitOf = (plan: ServerPlan, delivery: Delivery, decision: Execute): Step
     timeoutMs: Math.round(decision.channel.timeout * 1000),
     // Without the order key, the body orders repeats of one message (the raw text differs by its _id).
     orderKey: orderKey === undefined ? `\u0000${decision.message.body}` : orderKey,
-    record: decision.record
+    record: decision.record,
+    batch: decision.channel.batch
   }
 }
 

@@ -1,6 +1,6 @@
 /**
- * The Executor service: a bounded queue of actions run with bounded
- * concurrency, where actions sharing an order key (the `ip`) run in arrival order.
+ * The Executor service: a bounded queue of actions run with bounded concurrency, where actions sharing
+ * an order key (the `ip`) run in arrival order, and a batched channel's actions run several per process.
  */
 import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
@@ -8,8 +8,22 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
-import { countAction, recordDuration, setQueueLength } from "../metrics/metrics.js"
-import { runProcess, type RunOptions } from "./process.js"
+import { countAction, setQueueLength } from "../metrics/metrics.js"
+import { Batcher, batchSpecOf, type Unit } from "./batcher.js"
+import { runUnit } from "./run.js"
+
+/**
+ * A batched channel's action (`batch:` of the channel): the argv word its
+ * batch key fills, repeated once per action in one process.
+ */
+export interface JobBatch {
+  /** Index in `argv` of the word the batch key fills on its own. */
+  readonly word: number
+  /** Actions in one process, at most. */
+  readonly max: number
+  /** After the first action of a batch, how long it waits for more. */
+  readonly lingerMs: number
+}
 
 export interface Job {
   readonly argv: ReadonlyArray<string>
@@ -24,6 +38,8 @@ export interface Job {
    * killed at shutdown, so such a message is delivered again after a restart.
    */
   readonly onDone?: Effect.Effect<void>
+  /** Set: runs in one process with the actions of the same group ready together. */
+  readonly batch?: JobBatch
 }
 
 /** `Closed`: the daemon is shutting down and takes no new actions. */
@@ -70,48 +86,17 @@ export interface ExecutorService {
 
 export class Executor extends Context.Tag("f2bc/Executor")<Executor, ExecutorService>() {}
 
-const runJob = (job: Job, options: ExecutorOptions) => {
-  const runOptions: RunOptions = {
-    timeoutMs: job.timeoutMs,
-    killGraceMs: options.killGraceMs,
-    maxOutputBytes: options.maxOutputBytes
-  }
-  return runProcess(job.argv, runOptions).pipe(
-    Effect.tap((result) => Effect.zipRight(countAction("succeeded"), recordDuration(result.durationMs))),
-    Effect.tap((result) =>
-      Effect.logInfo("action executed").pipe(
-        Effect.annotateLogs({ argv: result.argv, exit: 0, duration_ms: result.durationMs }),
-        Effect.zipRight(
-          result.stdout === "" && result.stderr === ""
-            ? Effect.void
-            : Effect.logDebug("action output").pipe(Effect.annotateLogs({ stdout: result.stdout, stderr: result.stderr }))
-        )
-      )
-    ),
-    Effect.as(true),
-    Effect.catchTag("ExecError", (error) =>
-      Effect.logError(`action failed: ${error.message}`).pipe(
-        Effect.zipLeft(Effect.zipRight(countAction("failed"), recordDuration(error.durationMs))),
-        Effect.annotateLogs({
-          argv: error.argv,
-          reason: error.reason,
-          duration_ms: error.durationMs,
-          ...(error.stdout === "" ? {} : { stdout: error.stdout }),
-          ...(error.stderr === "" ? {} : { stderr: error.stderr })
-        }),
-        Effect.as(false)
-      )
-    ),
-    Effect.annotateLogs({ component: "exec", server: job.server, channel: job.channel })
-  )
-}
+/** A job's order keys: its own, and a batched job's value (a batch waits for any earlier unit holding one of its values). */
+const keysOf = (job: Job, value: string | undefined): ReadonlyArray<string> =>
+  value === undefined || value === job.orderKey ? [job.orderKey] : [job.orderKey, value]
 
 /** Starts `concurrency` workers in the current scope; closing it interrupts (and kills) running actions. */
 export const make = (options: ExecutorOptions): Effect.Effect<ExecutorService, never, Scope.Scope> =>
   Effect.gen(function* () {
-    const ready = yield* Queue.unbounded<Job>()
-    // orderKey -> jobs waiting behind the one queued or running for that key.
-    const chains = new Map<string, Array<Job>>()
+    const scope = yield* Effect.scope
+    const ready = yield* Queue.unbounded<Unit<Job>>()
+    // Which jobs share a process and when each unit may start (batcher.ts); every call is synchronous.
+    const batcher = new Batcher<Job>()
     let pending = 0
     let executed = 0
     let failed = 0
@@ -119,22 +104,18 @@ export const make = (options: ExecutorOptions): Effect.Effect<ExecutorService, n
     let closed = false
     // Completed when a drain is under way and nothing is left.
     const idle = yield* Deferred.make<void>()
+    const release = (units: ReadonlyArray<Unit<Job>>) => (units.length === 0 ? Effect.void : Queue.offerAll(ready, units))
 
     const worker = Effect.gen(function* () {
-      let job: Job | undefined = yield* Queue.take(ready)
-      while (job !== undefined) {
-        const ok = yield* runJob(job, options)
-        if (ok) executed++
-        else failed++
-        if (job.onDone !== undefined) yield* job.onDone
-        pending--
-        yield* setQueueLength(pending)
-        if (closed && pending === 0) yield* Deferred.succeed(idle, undefined)
-        const waiting = chains.get(job.orderKey)
-        const next: Job | undefined = waiting?.shift()
-        if (next === undefined) chains.delete(job.orderKey)
-        job = next
-      }
+      const unit = yield* Queue.take(ready)
+      const ok = yield* runUnit(unit.jobs, unit.values, options)
+      if (ok) executed += unit.jobs.length
+      else failed += unit.jobs.length
+      for (const job of unit.jobs) if (job.onDone !== undefined) yield* job.onDone
+      pending -= unit.jobs.length
+      yield* setQueueLength(pending)
+      if (closed && pending === 0) yield* Deferred.succeed(idle, undefined)
+      yield* release(batcher.finish(unit))
     }).pipe(Effect.forever)
 
     for (let i = 0; i < options.concurrency; i++) yield* Effect.forkScoped(worker)
@@ -147,20 +128,21 @@ export const make = (options: ExecutorOptions): Effect.Effect<ExecutorService, n
           return Effect.as(countAction("dropped"), "QueueFull" as const)
         }
         pending++
-        const queued = Effect.as(setQueueLength(pending), "Queued" as const)
-        const waiting = chains.get(job.orderKey)
-        if (waiting !== undefined) {
-          waiting.push(job)
-          return queued
-        }
-        chains.set(job.orderKey, [])
-        return Effect.zipRight(Queue.offer(ready, job), queued)
+        const spec = job.batch === undefined ? undefined : batchSpecOf(`${job.server}\u0000${job.channel}`, job.argv, job.batch.word, job.batch.max)
+        const added = batcher.add(job, keysOf(job, spec?.value), spec)
+        // The batch's linger starts with its first action; filling up (max) seals it sooner.
+        const linger = added.opened
+          ? Effect.forkIn(Effect.delay(Effect.suspend(() => release(batcher.seal(added.unit))), job.batch?.lingerMs ?? 0), scope)
+          : Effect.void
+        return Effect.as(Effect.all([release(added.ready), linger, setQueueLength(pending)], { discard: true }), "Queued" as const)
       })
 
     const drain = (timeoutMs: number): Effect.Effect<DrainOutcome> =>
       Effect.gen(function* () {
         closed = true
         if (pending === 0) return { finished: true, left: 0 }
+        // Batches still lingering run now.
+        yield* release(batcher.sealAll())
         // Interruptible even inside a finalizer (where shutdown runs it), or the timeout could never cut the wait short.
         const done = yield* Deferred.await(idle).pipe(Effect.interruptible, Effect.timeout(timeoutMs), Effect.option)
         return { finished: done._tag === "Some", left: pending }

@@ -5,12 +5,14 @@
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
 import * as HashMap from "effect/HashMap"
+import * as HashSet from "effect/HashSet"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
-import { openSink, type LogSink, type LogSinkError } from "./sink.js"
+import { openSink, stderrSink, type LogSink, type LogSinkError } from "./sink.js"
 import { escapeUnsafe } from "../text/untrusted.js"
 
 /** The seed's `log_level` table: 0 errors, 1 warnings, 2 info, 3 debug. */
@@ -95,4 +97,14 @@ export const layer = (options: LoggingOptions): Layer.Layer<LogOutput, LogSinkEr
         Layer.succeed(LogOutput, sink)
       )
     )
+  )
+
+/**
+ * `layer` on stderr for one effect, without building a Layer: the same logger and
+ * level for `f2bc publish`, whose start-up a Layer's construction would slow by several ms.
+ */
+export const withStderr = (level: SeedLogLevel) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  effect.pipe(
+    Effect.locallyWith(FiberRef.currentLoggers, (loggers) => HashSet.add(HashSet.remove(loggers, Logger.defaultLogger), makeLogger(stderrSink))),
+    Logger.withMinimumLogLevel(toLogLevel(level))
   )

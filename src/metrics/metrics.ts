@@ -99,3 +99,23 @@ export const countEvictions = (by: number): Effect.Effect<void> => Metric.increm
 const suppressedCounter = memo((line) => Metric.tagged(logSuppressed, "line", line))
 
 export const countSuppressed = (line: string, by: number): Effect.Effect<void> => Metric.incrementBy(suppressedCounter(line), by)
+
+export const outboxEntries = Metric.gauge("f2bc_outbox_entries", { description: "Entries in the outbox not yet confirmed by every target server" })
+
+export const outboxOldestAge = Metric.gauge("f2bc_outbox_oldest_age_seconds", { description: "Age of the oldest entry in the outbox (0 when empty)" })
+
+export const outboxDelivered = Metric.counter("f2bc_outbox_delivered_total", {
+  description: "Outbox entries confirmed by a server, per server",
+  incremental: true
+})
+
+export const outboxDropped = Metric.counter("f2bc_outbox_dropped_total", {
+  description: "Outbox entries dropped for a server (older than outbox_max_age, or the server left the config), per server",
+  incremental: true
+})
+
+export const setOutboxGauges = (entries: number, oldestAgeSeconds: number): Effect.Effect<void> =>
+  Effect.zipRight(Metric.set(outboxEntries, entries), Metric.set(outboxOldestAge, oldestAgeSeconds))
+
+export const countOutbox = (how: "delivered" | "dropped", server: string, by: number): Effect.Effect<void> =>
+  Metric.incrementBy(Metric.tagged(how === "delivered" ? outboxDelivered : outboxDropped, "server", server), by)

@@ -6,10 +6,8 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import * as Fanout from "./fanout/index.js"
+import { nats, publish } from "./publish.js"
 import { Transport } from "./transport.js"
-
-/** The NATS client is loaded only when a NATS server is used: `f2bc publish` to fanout stays small. */
-const nats = () => import("./nats/index.js")
 
 export const layer = (backoff: Fanout.BackoffOptions = Fanout.defaultBackoff): Layer.Layer<Transport> =>
   Layer.succeed(
@@ -19,9 +17,10 @@ export const layer = (backoff: Fanout.BackoffOptions = Fanout.defaultBackoff): L
         endpoint.kind === "nats"
           ? Stream.unwrap(Effect.map(Effect.promise(nats), (module) => module.deliveries(endpoint, backoff, observer)))
           : Fanout.superviseDeliveries(endpoint, backoff, observer),
-      publish: (endpoint, channel, message) =>
+      publish,
+      publishAll: (endpoint, messages) =>
         endpoint.kind === "nats"
-          ? Effect.flatMap(Effect.promise(nats), (module) => module.publish(endpoint, channel, message))
-          : Fanout.publish(endpoint, channel, message)
+          ? Effect.flatMap(Effect.promise(nats), (module) => module.publishAll(endpoint, messages))
+          : Fanout.publishAll(endpoint, messages)
     })
   )

@@ -138,6 +138,18 @@ export interface TransportService {
    * (fanout), a flush (core NATS) or the stream's acknowledgement (JetStream).
    */
   readonly publish: (endpoint: Endpoint, channel: string, message: string) => Effect.Effect<void, TransportError>
+  /**
+   * Sends every message, in order, over one connection, and waits for one
+   * confirmation of them all: a pong after the last announce (fanout), a flush
+   * (core NATS), every PubAck (JetStream). An empty list only checks that the server answers.
+   */
+  readonly publishAll: (endpoint: Endpoint, messages: ReadonlyArray<Outgoing>) => Effect.Effect<void, TransportError>
+}
+
+/** One message of a batch publish. */
+export interface Outgoing {
+  readonly channel: string
+  readonly message: string
 }
 
 export class Transport extends Context.Tag("f2bc/Transport")<Transport, TransportService>() {}

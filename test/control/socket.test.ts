@@ -11,7 +11,7 @@ import * as fs from "node:fs"
 import * as net from "node:net"
 import * as path from "node:path"
 import { askControl } from "../../src/control/client.js"
-import { ReloadAnswer, StatusSnapshot } from "../../src/control/protocol.js"
+import { PublishAnswer, ReloadAnswer, StatusSnapshot } from "../../src/control/protocol.js"
 import { serveControl } from "../../src/daemon/controlSocket.js"
 import { tempDir } from "../support/harness.js"
 
@@ -41,11 +41,20 @@ describe("control socket", () => {
       const socket = path.join(tempDir(), "f2bc.sock")
       const runtime = yield* Effect.runtime<never>()
       const reload: ReloadAnswer = { ok: true, kept: 1, started: 0, stopped: 0, needRestart: [] }
-      yield* serveControl(socket, { status: Effect.succeed(status), reload: Effect.succeed(reload) }, Runtime.runPromise(runtime))
+      const published: Array<[string, string]> = []
+      const publish = (channel: string, message: string) =>
+        Effect.sync((): PublishAnswer => (published.push([channel, message]), { ok: true, id: "0123" }))
+      yield* serveControl(socket, { status: Effect.succeed(status), reload: Effect.succeed(reload), publish, maxRequestBytes: 200 }, Runtime.runPromise(runtime))
       expect(fs.statSync(socket).mode & 0o777).toBe(0o600)
       expect(yield* askControl(socket, "status", StatusSnapshot, 5000)).toEqual(status)
       expect(yield* askControl(socket, "reload", ReloadAnswer, 5000)).toEqual(reload)
-      const unknown = yield* Effect.exit(askControl(socket, "publish c hello", ReloadAnswer, 5000))
+      expect(yield* askControl(socket, "publish Fail2ban jail=sshd, action=banip,  ip=192.0.2.7 ", PublishAnswer, 5000)).toEqual({ ok: true, id: "0123" })
+      expect(published).toEqual([["Fail2ban", "jail=sshd, action=banip,  ip=192.0.2.7 "]])
+      // Longer than the bound: the connection closes unanswered, nothing is handed on.
+      const long = yield* Effect.exit(askControl(socket, `publish Fail2ban ${"x".repeat(300)}`, PublishAnswer, 5000))
+      expect(long._tag).toBe("Failure")
+      expect(published).toHaveLength(1)
+      const unknown = yield* Effect.exit(askControl(socket, "frobnicate c hello", ReloadAnswer, 5000))
       expect(unknown).toEqual(Exit.fail(expect.objectContaining({ _tag: "ControlError", reason: "Refused" })))
     })
   )

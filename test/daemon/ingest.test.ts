@@ -48,7 +48,8 @@ const run = (chunks: ReadonlyArray<ReadonlyArray<ReadonlyArray<Delivery>>>, answ
           Stream.execute(Deferred.succeed(done[n]!, undefined))
         )
       },
-      publish: () => Effect.fail(new TransportError({ reason: "Invalid", server: "test", detail: "not in this test" }))
+      publish: () => Effect.fail(new TransportError({ reason: "Invalid", server: "test", detail: "not in this test" })),
+      publishAll: () => Effect.fail(new TransportError({ reason: "Invalid", server: "test", detail: "not in this test" }))
     }))
     const executor = Layer.succeed(Executor, Executor.of({
       submit: (job) => Effect.sync(() => answer(submitted.push(job))),

@@ -23,7 +23,8 @@ import { decoded } from "../decide/plans.js"
 const scripted = (queue: Queue.Queue<Delivery>) =>
   Layer.succeed(Transport, Transport.of({
     deliveries: () => Stream.fromQueue(queue),
-    publish: () => Effect.fail(new TransportError({ reason: "Invalid", server: "test", detail: "not in this test" }))
+    publish: () => Effect.fail(new TransportError({ reason: "Invalid", server: "test", detail: "not in this test" })),
+    publishAll: () => Effect.fail(new TransportError({ reason: "Invalid", server: "test", detail: "not in this test" }))
   }))
 
 interface Settled {

@@ -263,22 +263,52 @@ describe("two hosts share bans through the real fail2ban (contrib/fail2ban, docs
 })
 
 describe("contrib/fail2ban against Debian's own fail2ban configuration", () => {
-  it("the shipped action.d and jail.d pass `fail2ban-client -t`, with every f2bc parameter filled in", () => {
+  /**
+   * A copy of /etc/fail2ban with contrib's action.d and jail.d in it, and
+   * `jailOverride` read last; `fail2ban-client -t` must accept it. Returns `-d`'s dump.
+   */
+  const testedCopy = (jailOverride = "") => {
     const dir = tempDir("f2bc-contrib-")
     const conf = path.join(dir, "fail2ban")
     fs.cpSync("/etc/fail2ban", conf, { recursive: true })
-    fs.copyFileSync(path.join(CONTRIB, "action.d/f2bc.conf"), path.join(conf, "action.d/f2bc.conf"))
-    fs.copyFileSync(path.join(CONTRIB, "jail.d/f2bc-cluster.local"), path.join(conf, "jail.d/f2bc-cluster.local"))
+    for (const file of ["action.d/f2bc.conf", "action.d/f2bc-daemon.py", "jail.d/f2bc-cluster.local"]) fs.copyFileSync(path.join(CONTRIB, file), path.join(conf, file))
     // Debian's sshd jail reads /var/log/auth.log; on a machine without it, point it at an empty file.
     const authLog = path.join(dir, "auth.log")
     fs.writeFileSync(authLog, "")
-    fs.writeFileSync(path.join(conf, "jail.d/zz-test.local"), `[sshd]\nbackend = polling\nlogpath = ${authLog}\n`)
+    fs.writeFileSync(path.join(conf, "jail.d/zz-test.local"), `[sshd]\nbackend = polling\nlogpath = ${authLog}\n${jailOverride}`)
 
     const test = spawnSync(FAIL2BAN_CLIENT, ["-c", conf, "-t"], { encoding: "utf8" })
     expect(`${test.stdout}${test.stderr}`).toContain("OK: configuration test is successful")
     expect(test.status).toBe(0)
-
     const dump = spawnSync(FAIL2BAN_CLIENT, ["-c", conf, "-d"], { encoding: "utf8" }).stdout
+    // The receive jail exists and announces nothing.
+    expect(dump).toContain("['add', 'cluster-sshd',")
+    expect(dump).not.toMatch(/'cluster-sshd', 'addaction', 'f2bc/)
+    return { conf, dump }
+  }
+
+  it("the shipped jail.d passes `fail2ban-client -t` with the recommended f2bc-daemon.py, whose parameters build the action", () => {
+    const { conf, dump } = testedCopy()
+    const addAction = dump.split("\n").find((line) => line.includes("['set', 'sshd', 'addaction', 'f2bc-daemon',"))
+    expect(addAction).toBe(
+      `['set', 'sshd', 'addaction', 'f2bc-daemon', '${conf}/action.d/f2bc-daemon.py', '{"socket": "/run/f2bc/f2bc.sock", "channel": "Fail2ban"}']`
+    )
+    // `-t` does not load a Python action: build it with the options fail2ban would pass.
+    const options = /'(\{.*\})'\]$/.exec(addAction!)![1]!
+    const script = `import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("f2bc_daemon", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+class Jail: name = "sshd"
+action = module.Action(Jail(), "f2bc-daemon", **json.loads(sys.argv[2]))
+print(action.socket, action.channel, action.timeout, action.flush())`
+    const built = spawnSync("/usr/bin/python3", ["-c", script, path.join(conf, "action.d/f2bc-daemon.py"), options], { encoding: "utf8" })
+    expect(built.stderr).toBe("")
+    expect(built.stdout).toBe("/run/f2bc/f2bc.sock Fail2ban 2.0 True\n")
+  })
+
+  it("the command action f2bc.conf passes `fail2ban-client -t`, with every f2bc parameter filled in", () => {
+    const { dump } = testedCopy("action = %(action_)s\n         f2bc\n")
     const f2bcLines = dump.split("\n").filter((line) => line.includes("'f2bc'"))
     expect(f2bcLines.some((line) => line.includes("['set', 'sshd', 'addaction', 'f2bc']"))).toBe(true)
     const actionSet = f2bcLines.find((line) => line.includes("'multi-set', 'sshd', 'action', 'f2bc'"))
@@ -289,9 +319,6 @@ describe("contrib/fail2ban against Debian's own fail2ban configuration", () => {
     expect(actionSet).toContain(`'actionunban', 'f2bc publish --config /etc/fail2ban-cluster.yml --channel Fail2ban --timeout 10 --message "jail=sshd, action=unbanip, ip=<ip>"'`)
     expect(actionSet).toContain("['norestored', True]")
     expect(actionSet).toContain("['actionflush', 'true']")
-    // The receive jail exists and announces nothing.
-    expect(dump).toContain("['add', 'cluster-sshd',")
-    expect(dump.includes("'multi-set', 'cluster-sshd', 'action', 'f2bc'")).toBe(false)
   })
 })
 

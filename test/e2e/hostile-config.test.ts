@@ -22,6 +22,7 @@ const mkfifo = (file: string): string => {
 
 const hub = (dir: string): string => `node_name: hub
 pid_file: ${path.join(dir, "f2bc.pid")}
+state_dir: ${path.join(dir, "state")}
 broker:
   host: 127.0.0.1
   port: 0

@@ -19,6 +19,7 @@ const setup = async (action: (script: string) => string, extra = "") => {
   const pidFile = path.join(dir, "f2bc.pid")
   const yaml = (act: string, port = broker.port) => `node_name: daemon-under-test
 pid_file: ${pidFile}
+state_dir: ${path.join(dir, "state")}
 log_level: 3
 ${extra}servers:
   - host: 127.0.0.1

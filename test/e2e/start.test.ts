@@ -28,7 +28,7 @@ describe("daemon start", () => {
         const logFile = path.join(dir, "f2bc.log")
         const config = writeConfig(
           dir,
-          `broker: { host: 127.0.0.1, port: ${busy.port} }\npid_file: ${pidFile}\n` + (withLogFile ? `log_file: ${logFile}\n` : "")
+          `broker: { host: 127.0.0.1, port: ${busy.port} }\npid_file: ${pidFile}\nstate_dir: ${path.join(dir, "state")}\n` + (withLogFile ? `log_file: ${logFile}\n` : "")
         )
         const result = await runF2bc(["daemon", "start", "--config", config])
         expect(result.code).toBe(1)
@@ -47,7 +47,7 @@ describe("daemon start", () => {
     const dir = tempDir()
     const pidFile = path.join(dir, "f2bc.pid")
     const logFile = path.join(dir, "no-such-dir", "f2bc.log")
-    const config = writeConfig(dir, `broker: { host: 127.0.0.1, port: ${await freePort()} }\npid_file: ${pidFile}\nlog_file: ${logFile}\n`)
+    const config = writeConfig(dir, `broker: { host: 127.0.0.1, port: ${await freePort()} }\npid_file: ${pidFile}\nstate_dir: ${path.join(dir, "state")}\nlog_file: ${logFile}\n`)
     const expected = `cannot open log_file ${logFile}: ENOENT`
     const run = await runF2bc(["daemon", "run", "--config", config])
     expect(run.code).toBe(1)

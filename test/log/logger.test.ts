@@ -2,11 +2,11 @@
  * The line logger (SPEC §9): one line per event with timestamp, level,
  * component, server and channel; network text can never forge a line.
  */
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect, it, vi } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
-import { makeLogger, toLogLevel } from "../../src/log/logger.js"
+import { makeLogger, toLogLevel, withStderr } from "../../src/log/logger.js"
 
 const capture = (effect: Effect.Effect<void>, level: LogLevel.LogLevel = LogLevel.All) => {
   const lines: Array<string> = []
@@ -60,4 +60,20 @@ describe("line logger", () => {
       expect(counts).toEqual([1, 2, 3, 4])
     })
   )
+})
+
+describe("withStderr (publish's logger, without a Layer)", () => {
+  it("writes f2bc lines to stderr, at the level's threshold", async () => {
+    const written: Array<string> = []
+    const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => (written.push(String(chunk)), true))
+    try {
+      const logs = Effect.all([Effect.logWarning("kept"), Effect.logInfo("below the level")])
+      await Effect.runPromise(logs.pipe(withStderr(1)))
+      await new Promise((resolve) => setImmediate(resolve)) // the sink writes once per turn
+    } finally {
+      spy.mockRestore()
+    }
+    const text = written.join("")
+    expect(text).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z WARN  kept\n$/)
+  })
 })

@@ -1,13 +1,22 @@
 /**
- * The V8 code cache of dist/ belongs to the Node that runs the suite: a cache
- * is specific to one Node (V8) version, so each Node's run rebuilds dist/
- * (`npm test` does, in .ci/run), and a cache from another Node is ignored, not fatal.
+ * dist/'s V8 code caches: one per Node version, made by the build for its own
+ * Node and by the first successful `publish` of any other; used only when as safe as the bundle.
  */
-import { spawnSync } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { describe, expect, it } from "vitest"
-import { BIN, ROOT, tempDir } from "../support/harness.js"
+import { afterEach, describe, expect, it } from "vitest"
+import { BIN, ROOT, startBroker, stopAll, tempDir } from "../support/harness.js"
+
+afterEach(stopAll)
+
+const cacheName = (dir: string): string => {
+  const buildId = fs.readFileSync(path.join(dir, "f2bc.js"), "utf8").match(/f2bc\.cjs\.([0-9a-f]{16})\./)?.[1]
+  expect(buildId).toBeDefined()
+  return path.join(dir, `f2bc.cjs.${buildId}.${process.version}-${process.arch}.cache`)
+}
+
+const wrap = (source: string) => `(function (exports, require, module, __filename, __dirname) { ${source}\n});`
 
 /** Compiles the bundle as dist/f2bc.js does, with `cache`, and says whether V8 took the cache. */
 const rejected = (bundle: string, cache: string): boolean => {
@@ -21,24 +30,96 @@ process.stdout.write(String(script.cachedDataRejected))`
   return result.stdout === "true"
 }
 
-describe("dist/'s V8 code cache", () => {
-  const bundle = path.join(ROOT, "dist/f2bc.cjs")
+/** dist/ without its caches, in a directory of its own (0700, as tempDir makes it). */
+const copyOfDist = (): string => {
+  const dir = tempDir()
+  for (const file of ["f2bc.js", "f2bc.cjs", "package.json"]) fs.copyFileSync(path.join(ROOT, "dist", file), path.join(dir, file))
+  return dir
+}
 
-  it(`was made by this Node (${process.version}), which accepts it`, () => {
-    expect(rejected(bundle, `${bundle}.cache`)).toBe(false)
+const run = (dir: string, args: ReadonlyArray<string>) => spawnSync(process.execPath, [path.join(dir, "f2bc.js"), ...args], { encoding: "utf8" })
+
+/**
+ * A cache of another program of exactly the bundle's length, which prints EVIL:
+ * V8 checks a cache's version, flags and source length, not the source, so it would run.
+ */
+const plantForeignCache = (dir: string, mode: number): void => {
+  const length = fs.readFileSync(path.join(dir, "f2bc.cjs"), "utf8").length
+  const evil = `process.stdout.write("EVIL\\n"); process.exit(0);`
+  const padded = `${evil}/*${"x".repeat(length - evil.length - 4)}*/`
+  const source = path.join(tempDir(), "evil.js")
+  fs.writeFileSync(source, wrap(padded))
+  const program = `
+const vm = require("node:vm")
+const script = new vm.Script(require("node:fs").readFileSync(${JSON.stringify(source)}, "utf8"), { filename: ${JSON.stringify(path.join(dir, "f2bc.cjs"))} })
+require("node:fs").writeFileSync(${JSON.stringify(cacheName(dir))}, script.createCachedData())`
+  const made = spawnSync(process.execPath, ["-e", program], { encoding: "utf8" })
+  expect(made.status, made.stderr).toBe(0)
+  fs.chmodSync(cacheName(dir), mode)
+}
+
+/** `f2bc publish` from the copy in `dir`; resolves when it has exited (and so written any cache). */
+const publishTo = (dir: string, port: number) =>
+  new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    const args = ["publish", "--host", "127.0.0.1", "-p", String(port), "-c", "Fail2ban", "-m", "jail=sshd, action=banip, ip=192.0.2.7"]
+    const child = spawn(process.execPath, [path.join(dir, "f2bc.js"), ...args], { stdio: ["ignore", "ignore", "pipe"] })
+    let stderr = ""
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")))
+    child.once("close", (code) => resolve({ code, stderr }))
   })
 
-  it("a cache V8 rejects (another Node's) is ignored: f2bc runs as usual", () => {
-    const dir = tempDir()
-    for (const file of ["f2bc.js", "f2bc.cjs"]) fs.copyFileSync(path.join(ROOT, "dist", file), path.join(dir, file))
-    const cache = fs.readFileSync(`${bundle}.cache`)
+describe("dist/'s V8 code caches", () => {
+  it(`the build made this Node's (${process.version}), which V8 accepts`, () => {
+    expect(rejected(path.join(ROOT, "dist/f2bc.cjs"), cacheName(path.join(ROOT, "dist")))).toBe(false)
+  })
+
+  it("a successful publish without one leaves one for this Node; other commands and failures do not", async () => {
+    const dir = copyOfDist()
+    expect(run(dir, ["--version"]).status).toBe(0)
+    expect(fs.existsSync(cacheName(dir))).toBe(false)
+    const refused = await publishTo(dir, 0)
+    expect(refused.code).toBe(2)
+    expect(fs.existsSync(cacheName(dir))).toBe(false)
+    const broker = await startBroker()
+    expect(await publishTo(dir, broker.port)).toMatchObject({ code: 0, stderr: "" })
+    expect(fs.statSync(cacheName(dir)).mode & 0o777).toBe(0o644)
+    expect(rejected(path.join(dir, "f2bc.cjs"), cacheName(dir))).toBe(false)
+    expect(fs.readdirSync(dir).filter((name) => name.endsWith(".tmp"))).toEqual([])
+  })
+
+  it("a cache V8 rejects (another Node's) is ignored, and the next publish replaces it", async () => {
+    const dir = copyOfDist()
+    const cache = fs.readFileSync(cacheName(path.join(ROOT, "dist")))
     // A flipped byte in the header makes V8 refuse it, as it refuses another version's.
     cache[4] = cache[4]! ^ 0xff
-    fs.writeFileSync(path.join(dir, "f2bc.cjs.cache"), cache)
-    expect(rejected(path.join(dir, "f2bc.cjs"), path.join(dir, "f2bc.cjs.cache"))).toBe(true)
-    const result = spawnSync(process.execPath, [path.join(dir, "f2bc.js"), "--version"], { encoding: "utf8" })
-    expect(result.stderr).toBe("")
-    expect(result.status).toBe(0)
-    expect(result.stdout.trim()).toBe(spawnSync(process.execPath, [BIN, "--version"], { encoding: "utf8" }).stdout.trim())
+    fs.writeFileSync(cacheName(dir), cache, { mode: 0o644 })
+    expect(rejected(path.join(dir, "f2bc.cjs"), cacheName(dir))).toBe(true)
+    const version = run(dir, ["--version"])
+    expect(version.stderr).toBe("")
+    expect(version.status).toBe(0)
+    expect(version.stdout.trim()).toBe(spawnSync(process.execPath, [BIN, "--version"], { encoding: "utf8" }).stdout.trim())
+    const broker = await startBroker()
+    expect(await publishTo(dir, broker.port)).toMatchObject({ code: 0, stderr: "" })
+    expect(rejected(path.join(dir, "f2bc.cjs"), cacheName(dir))).toBe(false)
+  })
+
+  it("a cache others could write is not run, nor one in a directory others could write", () => {
+    const dir = copyOfDist()
+    plantForeignCache(dir, 0o644)
+    // What the checks prevent: a safe place, and V8 runs the foreign code.
+    expect(run(dir, ["--version"]).stdout).toBe("EVIL\n")
+    fs.chmodSync(cacheName(dir), 0o666)
+    expect(run(dir, ["--version"]).stdout.trim()).toMatch(/^\d+\.\d+\.\d+/)
+    fs.chmodSync(cacheName(dir), 0o644)
+    fs.chmodSync(dir, 0o777)
+    expect(run(dir, ["--version"]).stdout.trim()).toMatch(/^\d+\.\d+\.\d+/)
+  })
+
+  it("nothing is written into a directory others could write", async () => {
+    const dir = copyOfDist()
+    fs.chmodSync(dir, 0o1777)
+    const broker = await startBroker()
+    expect(await publishTo(dir, broker.port)).toMatchObject({ code: 0, stderr: "" })
+    expect(fs.readdirSync(dir).sort()).toEqual(["f2bc.cjs", "f2bc.js", "package.json"])
   })
 })

@@ -5,11 +5,11 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import { Transport, TransportError, type Endpoint, type FanoutEndpoint } from "../transport.js"
-import { publish } from "./publish.js"
+import { publish, publishAll } from "./publish.js"
 import { defaultBackoff, superviseDeliveries, type BackoffOptions } from "./session.js"
 
 export { defaultBackoff, reconnectSchedule, type BackoffOptions } from "./session.js"
-export { publish } from "./publish.js"
+export { publish, publishAll } from "./publish.js"
 export { superviseDeliveries } from "./session.js"
 
 const notFanout = (endpoint: Exclude<Endpoint, FanoutEndpoint>) =>
@@ -23,6 +23,8 @@ export const layer = (backoff: BackoffOptions = defaultBackoff): Layer.Layer<Tra
       deliveries: (endpoint, observer) =>
         endpoint.kind === "nats" ? Stream.die(notFanout(endpoint)) : superviseDeliveries(endpoint, backoff, observer),
       publish: (endpoint, channel, message) =>
-        endpoint.kind === "nats" ? Effect.fail(notFanout(endpoint)) : publish(endpoint, channel, message)
+        endpoint.kind === "nats" ? Effect.fail(notFanout(endpoint)) : publish(endpoint, channel, message),
+      publishAll: (endpoint, messages) =>
+        endpoint.kind === "nats" ? Effect.fail(notFanout(endpoint)) : publishAll(endpoint, messages)
     })
   )

@@ -3,5 +3,5 @@
  * on the official client (@nats-io/transport-node, @nats-io/jetstream).
  */
 export { deliveries } from "./session.js"
-export { publish } from "./publish.js"
+export { publish, publishAll } from "./publish.js"
 export { channelOf, subjectOf } from "./connect.js"

@@ -1,0 +1,199 @@
+/**
+ * What `f2bc publish` does once its arguments are read: validate, find the
+ * servers, stamp the envelope, sign, send and confirm. No @effect/cli here:
+ * the fast path of bin.ts runs it without loading the command tree.
+ * A pair message gets the trust envelope, and a signature where the channel has a secret.
+ */
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import { randomBytes } from "node:crypto"
+import { hostname } from "node:os"
+import * as nodePath from "node:path"
+import { readSecret } from "../config/guard.js"
+import { Defaults, type Config, type ServerConfig } from "../config/model.js"
+import { checkOutgoing, checkOutgoingTypes, PLAIN_SIGNED, tooLong } from "../decide/outgoing.js"
+import * as Logging from "../log/logger.js"
+import type { Message } from "../message/index.js"
+import { escapeUnsafe } from "../text/untrusted.js"
+import { endpointOf } from "../transport/endpoint.js"
+import { publish as publishTo } from "../transport/publish.js"
+import { serverName, type Endpoint } from "../transport/transport.js"
+import {
+  appendEnvelope,
+  appendSignature,
+  DEFAULT_TYPES,
+  isNodeName,
+  newEnvelope,
+  nodeNameOf,
+  type ValueType
+} from "../trust/index.js"
+import { runtimeError, usageError } from "./exit.js"
+
+/** What the command line gave `f2bc publish`, read by @effect/cli or by the fast path (publishArgv.ts). */
+export interface PublishArgs {
+  readonly channel: string
+  readonly message: string
+  readonly host: Option.Option<string>
+  readonly port: Option.Option<number>
+  readonly config: Option.Option<string>
+  readonly timeout: number
+  readonly secretFile: Option.Option<string>
+  readonly nodeName: Option.Option<string>
+}
+
+const DEFAULT_PORT = 1986
+const DEFAULT_HOST = "127.0.0.1"
+
+/** A refusal that quotes the user's channel or message: hostile characters shown escaped, as the log does. */
+const refusal = (text: string) => usageError(escapeUnsafe(text))
+
+/** Refuses, before anything is sent, what the wire or the grammar would reject (the daemon's `publish` verb shares the check). */
+const validate = (channelName: string, text: string) =>
+  Either.match(checkOutgoing(channelName, text), { onLeft: (refused) => Effect.fail(usageError(refused)), onRight: Effect.succeed })
+
+/** One server to confirm, the secret that signs for it (if its channel has one), and its channel's value types. */
+interface Target {
+  readonly endpoint: Endpoint
+  readonly secret: Uint8Array | undefined
+  readonly types: ReadonlyMap<string, ValueType>
+}
+
+/** Refuses what a daemon with these types would reject at its types stage: sending it would only make noise. */
+const checkTypes = (parsed: Message, targets: ReadonlyArray<Target>) =>
+  Effect.forEach(targets, (target) => {
+    const refused = checkOutgoingTypes(parsed, target.types)
+    return refused === undefined ? Effect.void : Effect.fail(usageError(refused))
+  }, { discard: true })
+
+/** The line for one target: a plain message as given; pairs with the envelope, then the signature. */
+const wireText = (parsed: Message, enveloped: string, channelName: string, target: Target): string => {
+  if (parsed.kind === "plain") return parsed.text
+  return target.secret === undefined ? enveloped : appendSignature(target.secret, channelName, enveloped)
+}
+
+/** Whom to send to, as whom, and the longest request line they take. */
+interface Targets {
+  readonly targets: ReadonlyArray<Target>
+  readonly origin: string
+  /** Servers drop a longer request line; a ping would still be answered, so it is refused here. */
+  readonly lineLimit: number
+}
+
+const targetOf = (server: ServerConfig, config: Config, channelName: string, timeoutMs: number): Target | undefined => {
+  const channelConfig = server.channels.find((c) => c.name === channelName)
+  if (channelConfig === undefined) return undefined
+  return { endpoint: { ...endpointOf(server, config), pingTimeoutMs: timeoutMs }, secret: channelConfig.secrets[0], types: channelConfig.types }
+}
+
+/** The config loader (YAML, the schema) is loaded only when a config is used: `publish --host` does without it. */
+const configFile = Effect.promise(() => import("./configFile.js"))
+
+const configOf = (args: PublishArgs) =>
+  Effect.flatMap(configFile, (module) => module.loadConfigBeside(args.config, args.channel))
+
+/** Every configured server that has the channel. */
+const configTargets = (args: PublishArgs, timeoutMs: number) =>
+  Effect.gen(function* () {
+    if (Option.isSome(args.secretFile))
+      return yield* Effect.fail(usageError("--secret-file goes with --host/--port; with a config, the channel's secret_file signs"))
+    const config = yield* configOf(args)
+    const targets = config.servers.flatMap((server) => targetOf(server, config, args.channel, timeoutMs) ?? [])
+    if (targets.length === 0)
+      return yield* Effect.fail(refusal(`no server in ${config.source} has a channel named "${args.channel}"` + (yield* configFile).channelHint(args.channel)))
+    return { targets, origin: Option.getOrElse(args.nodeName, () => config.node_name), lineLimit: config.max_line_bytes } satisfies Targets
+  })
+
+/** Whether a configured server is the one `--host`/`--port` name. */
+const isServer = (server: ServerConfig, host: string, port: number): boolean =>
+  server.transport === "nats"
+    ? server.urls.some((url) => {
+      const parsed = URL.canParse(url) ? new URL(url) : undefined
+      return parsed !== undefined && parsed.hostname === host && Number(parsed.port || 4222) === port
+    })
+    : server.host === host && server.port === port
+
+/**
+ * Exactly the server `--host`/`--port` name. With `--config` too, that
+ * server's entry in the config says how to reach it, how to sign and as whom
+ * (never a silent unsigned send to a signed cluster); a config without that
+ * server and channel is refused.
+ */
+const hostTargets = (args: PublishArgs, timeoutMs: number) =>
+  Effect.gen(function* () {
+    const host = Option.getOrElse(args.host, () => DEFAULT_HOST)
+    const port = Option.getOrElse(args.port, () => DEFAULT_PORT)
+    if (port < 1 || port > 65535) return yield* Effect.fail(usageError(`--port must be from 1 to 65535, got ${port}`))
+    if (Option.isSome(args.config)) {
+      if (Option.isSome(args.secretFile))
+        return yield* Effect.fail(usageError("--secret-file and --config both say how to sign: give one (with --config, the channel's secret_file signs)"))
+      const config = yield* configOf(args)
+      const targets = config.servers.flatMap((server) => (isServer(server, host, port) ? targetOf(server, config, args.channel, timeoutMs) ?? [] : []))
+      if (targets.length === 0) {
+        const having = config.servers.filter((server) => server.channels.some((c) => c.name === args.channel)).map(serverName)
+        return yield* Effect.fail(refusal(
+          `--host ${host} -p ${port} with --config: no server entry for ${host}:${port} in ${config.source} has a channel named "${args.channel}"` +
+            (having.length === 0 ? "" : ` (it is on ${having.join(", ")})`) +
+            `, so publish cannot tell how to sign for it; drop --host/--port to publish to the config's servers, or drop --config (then --secret-file signs)`
+        ))
+      }
+      return { targets, origin: Option.getOrElse(args.nodeName, () => config.node_name), lineLimit: config.max_line_bytes } satisfies Targets
+    }
+    const secret = Option.isSome(args.secretFile)
+      ? yield* readSecret(nodePath.resolve(args.secretFile.value), { source: "--secret-file", field: "" }).pipe(
+        Effect.mapError((error) => usageError(error.message))
+      )
+      : undefined
+    const endpoint: Endpoint = { host, port, channels: [], pingTimeoutMs: timeoutMs, maxLineBytes: Defaults.max_line_bytes }
+    return {
+      targets: [{ endpoint, secret, types: DEFAULT_TYPES }],
+      origin: Option.getOrElse(args.nodeName, () => nodeNameOf(hostname())),
+      lineLimit: Defaults.max_line_bytes
+    } satisfies Targets
+  })
+
+/** The servers to confirm (--host/--port, or every configured server with the channel), the `_origin`, and the longest line they accept. */
+const targetsOf = (args: PublishArgs, timeoutMs: number) =>
+  Option.isSome(args.host) || Option.isSome(args.port) ? hostTargets(args, timeoutMs) : configTargets(args, timeoutMs)
+
+/** Sends each target its line, all at once; fails naming every server that did not confirm. */
+const confirmAll = (targets: ReadonlyArray<Target>, channelName: string, lines: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    const results = yield* Effect.forEach(
+      targets,
+      (target, i) => Effect.either(publishTo(target.endpoint, channelName, lines[i]!)),
+      { concurrency: "unbounded" }
+    )
+    const failures = results.flatMap((result, i) =>
+      Either.isLeft(result) ? [`${serverName(targets[i]!.endpoint)} (${result.left.detail})`] : []
+    )
+    if (failures.length > 0)
+      return yield* Effect.fail(runtimeError(`not confirmed by ${failures.length} of ${targets.length} server(s): ${failures.join(", ")}`))
+  })
+
+/** Validates, targets, stamps, signs, sends and confirms; fails with a CliExit (exit 2 refusals, exit 1 unconfirmed). */
+export const publish = (args: PublishArgs) =>
+  Effect.gen(function* () {
+    const parsed = yield* validate(args.channel, args.message)
+    if (args.timeout < 1 || args.timeout > 3600)
+      return yield* Effect.fail(usageError(`--timeout must be from 1 to 3600 seconds, got ${args.timeout}`))
+    if (Option.isSome(args.nodeName) && !isNodeName(args.nodeName.value))
+      return yield* Effect.fail(usageError(`--node-name must be letters, digits, "_", "." or "-", not starting with "-"`))
+    const { targets, origin, lineLimit } = yield* targetsOf(args, args.timeout * 1000)
+    yield* checkTypes(parsed, targets)
+    if (parsed.kind === "plain" && targets.some((target) => target.secret !== undefined))
+      return yield* Effect.fail(usageError(PLAIN_SIGNED))
+    // One envelope for every server: the same _id lets a daemon that hears it twice run it once.
+    const enveloped = appendEnvelope(args.message, newEnvelope(origin, yield* Clock.currentTimeMillis, randomBytes))
+    const lines = targets.map((target) => wireText(parsed, enveloped, args.channel, target))
+    for (const line of lines) {
+      const bytes = Buffer.byteLength(`announce ${args.channel} ${line}`, "utf8")
+      if (bytes > lineLimit)
+        return yield* Effect.fail(usageError(tooLong(bytes, lineLimit)))
+    }
+    yield* confirmAll(targets, args.channel, lines)
+  }).pipe(
+    // Quiet on success (fail2ban logs what it prints); a warning is an f2bc log line on stderr.
+    Logging.withStderr(1)
+  )
