@@ -58,8 +58,9 @@ const startHost = async (root, name, serverPort, secret) => {
   const host = { name, dir, fail2ban, daemon: undefined, server: undefined, metricsPort }
   host.startDaemon = async () => {
     host.daemon = startF2bc(["daemon", "run", "--config", config])
-    await host.daemon.waitFor(/daemon started/, 20_000)
-    await until(() => fs.existsSync(daemonSocket), 10_000, `${name}'s control socket`)
+    // log_level 1 says nothing at start: the control socket appearing is the daemon being up.
+    await until(() => fs.existsSync(daemonSocket) || !host.daemon.alive(), 20_000, `${name}'s control socket`)
+    if (!host.daemon.alive()) throw new Error(`${name}'s daemon exited at start:\n${host.daemon.output()}`)
   }
   host.executed = async () => {
     const response = await fetch(`http://127.0.0.1:${metricsPort}/metrics`)
