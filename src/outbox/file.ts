@@ -117,10 +117,11 @@ const writeAndSync = (path: string, handle: Handle, bytes: Buffer): Effect.Effec
   })
 
 /** Rewrites the file with only `live` once it is over COMPACT_MIN_BYTES and twice their size; a failure is logged, the file kept. */
-const compactIfWorth = (path: string, handle: Handle, live: ReadonlyArray<LiveEntry>): Effect.Effect<void> =>
+const compactIfWorth = (path: string, handle: Handle, ledger: LiveSet): Effect.Effect<void> =>
   Effect.gen(function* () {
-    const liveBytes = live.reduce((sum, { entry }) => sum + encodeRecord({ _tag: "Entry", entry }).length, 0)
-    if (handle.size < COMPACT_MIN_BYTES || handle.size < 2 * liveBytes) return
+    // Checked on every append: the live size is kept as entries come and go, never summed here.
+    if (handle.size < COMPACT_MIN_BYTES || handle.size < 2 * ledger.liveBytes()) return
+    const live = ledger.live()
     const size = yield* rewrite(path, live)
     // The old descriptor is the replaced file's: never append to it again (-1 makes the next write reopen).
     fs.closeSync(handle.fd)
@@ -134,9 +135,15 @@ const compactIfWorth = (path: string, handle: Handle, live: ReadonlyArray<LiveEn
  * Opens `path` in the scope: reads what a previous run left (a torn last record is ignored and reported
  * in `recovered`), rewrites it compacted, then appends. `live` gives the entries to keep when compacting.
  */
+/** What compaction keeps: the live entries, and the bytes their records take (kept up to date, read at every append). */
+export interface LiveSet {
+  readonly live: () => ReadonlyArray<LiveEntry>
+  readonly liveBytes: () => number
+}
+
 export const openOutboxFile = (
   path: string,
-  live: () => ReadonlyArray<LiveEntry>,
+  ledger: LiveSet,
   onRecovered: (decoded: Decoded) => ReadonlyArray<LiveEntry>
 ): Effect.Effect<OutboxFile, OutboxError | StateFileError, Scope.Scope> =>
   Effect.gen(function* () {
@@ -162,7 +169,7 @@ export const openOutboxFile = (
           if (Either.isRight(result)) pending.onDurable?.()
           if (pending.done !== undefined) Deferred.unsafeDone(pending.done, Either.isRight(result) ? Effect.void : Effect.fail(result.left))
         }
-        if (Either.isRight(result)) yield* compactIfWorth(path, handle, live())
+        if (Either.isRight(result)) yield* compactIfWorth(path, handle, ledger)
       }))
     // On close, after the writer stopped: what is still queued (done marks) is written, then the file closed.
     yield* Effect.addFinalizer(() => Effect.flatMap(Queue.takeAll(queue), (rest) => writeBatch([...rest])))

@@ -6,7 +6,7 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as FiberId from "effect/FiberId"
 import type { OutboxFigures, ServerFigures } from "./model.js"
-import type { Entry, LiveEntry } from "./record.js"
+import { encodeRecord, type Entry, type LiveEntry } from "./record.js"
 
 export interface Ledger {
   /** Owes `entry` to `servers` (and wakes their fibers). */
@@ -17,6 +17,8 @@ export interface Ledger {
   /** Ends the entries for `server`; returns those that were owed to it (the others were already settled). */
   readonly settle: (server: string, entries: ReadonlyArray<Entry>, how: "delivered" | "dropped") => ReadonlyArray<Entry>
   readonly live: () => ReadonlyArray<LiveEntry>
+  /** The bytes the live entries' records take in the file: compaction's measure, kept as entries come and go. */
+  readonly liveBytes: () => number
   readonly size: () => number
   readonly oldestAcceptedMs: () => number | undefined
   readonly servers: () => ReadonlyArray<string>
@@ -24,7 +26,8 @@ export interface Ledger {
 }
 
 export const makeLedger = (): Ledger => {
-  const live = new Map<number, { readonly entry: Entry; readonly remaining: Set<string> }>()
+  const live = new Map<number, { readonly entry: Entry; readonly remaining: Set<string>; readonly bytes: number }>()
+  let liveBytes = 0
   const byServer = new Map<string, Map<number, Entry>>()
   const counts = { delivered: new Map<string, number>(), dropped: new Map<string, number>() }
   const waiting = new Map<string, Deferred.Deferred<void>>()
@@ -33,7 +36,9 @@ export const makeLedger = (): Ledger => {
   return {
     owe: (entry, servers) => {
       if (servers.length === 0) return
-      live.set(entry.seq, { entry, remaining: new Set(servers) })
+      const bytes = encodeRecord({ _tag: "Entry", entry }).length
+      live.set(entry.seq, { entry, remaining: new Set(servers), bytes })
+      liveBytes += bytes
       for (const server of servers) {
         let queue = byServer.get(server)
         if (queue === undefined) byServer.set(server, (queue = new Map()))
@@ -65,13 +70,17 @@ export const makeLedger = (): Ledger => {
       for (const entry of settled) {
         const owed = live.get(entry.seq)
         owed?.remaining.delete(server)
-        if (owed !== undefined && owed.remaining.size === 0) live.delete(entry.seq)
+        if (owed !== undefined && owed.remaining.size === 0) {
+          live.delete(entry.seq)
+          liveBytes -= owed.bytes
+        }
       }
       if (queue !== undefined && queue.size === 0) byServer.delete(server)
       counts[how].set(server, (counts[how].get(server) ?? 0) + settled.length)
       return settled
     },
     live: () => [...live.values()].map(({ entry, remaining }) => ({ entry, remaining: entry.targets.filter((t) => remaining.has(t)) })),
+    liveBytes: () => liveBytes,
     size: () => live.size,
     oldestAcceptedMs,
     servers: () => [...byServer.keys()],

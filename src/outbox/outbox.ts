@@ -33,7 +33,7 @@ export const makeOutbox = (options: OutboxOptions): Effect.Effect<Outbox, Outbox
     let reserved = 0
     let torn = 0
     const path = nodePath.join(options.dir, "outbox")
-    const file = yield* openOutboxFile(path, ledger.live, (decoded) => {
+    const file = yield* openOutboxFile(path, ledger, (decoded) => {
       const live = liveEntries(decoded.records)
       for (const { entry, remaining } of live) ledger.owe(entry, remaining)
       nextSeq = decoded.records.reduce((max, r) => Math.max(max, r._tag === "Entry" ? r.entry.seq + 1 : 0), 1)
