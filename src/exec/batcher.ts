@@ -60,6 +60,10 @@ export class Batcher<J> {
   private readonly chains = new Map<string, Array<Unit<J>>>()
   /** Group → its batch still taking jobs (at most one per group). */
   private readonly open = new Map<string, Unit<J>>()
+  /** Group → its units running now (released, not finished). */
+  private readonly running = new Map<string, number>()
+  /** Open batches whose linger is over while their group had a unit running: sealed when it finishes. */
+  private readonly lingered = new Set<Unit<J>>()
 
   /**
    * A job arrives. A batched job joins its group's open batch when that batch
@@ -95,10 +99,17 @@ export class Batcher<J> {
     return { unit, opened, ready }
   }
 
-  /** The linger is over (or the executor drains): the unit takes no more jobs. */
+  /**
+   * The linger is over: the unit takes no more jobs, unless a unit of its
+   * group is running. Then it keeps collecting until that one finishes (or
+   * it is full): during a storm each process takes what arrived while the
+   * previous one ran, instead of a process per linger (fail2ban-server runs
+   * its commands one at a time, so an earlier start would only wait there).
+   */
   seal(unit: Unit<J>): ReadonlyArray<Unit<J>> {
     const ready: Array<Unit<J>> = []
-    this.sealInto(unit, ready)
+    if (unit.group !== undefined && !unit.sealed && (this.running.get(unit.group) ?? 0) > 0) this.lingered.add(unit)
+    else this.sealInto(unit, ready)
     return ready
   }
 
@@ -120,6 +131,7 @@ export class Batcher<J> {
       if (head === undefined) this.chains.delete(key)
       else this.releaseIfReady(head, ready)
     }
+    if (unit.group !== undefined) this.groupFinished(unit.group, ready)
     return ready
   }
 
@@ -147,9 +159,19 @@ export class Batcher<J> {
     }
   }
 
+  /** One of the group's units is over: when none runs any more, a batch whose linger is over seals. */
+  private groupFinished(group: string, ready: Array<Unit<J>>): void {
+    const left = (this.running.get(group) ?? 1) - 1
+    if (left > 0) return void this.running.set(group, left)
+    this.running.delete(group)
+    const open = this.open.get(group)
+    if (open !== undefined && this.lingered.has(open)) this.sealInto(open, ready)
+  }
+
   private sealInto(unit: Unit<J>, ready: Array<Unit<J>>): void {
     if (unit.sealed) return
     unit.sealed = true
+    this.lingered.delete(unit)
     if (unit.group !== undefined && this.open.get(unit.group) === unit) this.open.delete(unit.group)
     this.releaseIfReady(unit, ready)
   }
@@ -158,6 +180,7 @@ export class Batcher<J> {
     if (!unit.sealed || unit.released) return
     for (const key of unit.keys) if (this.chains.get(key)?.[0] !== unit) return
     unit.released = true
+    if (unit.group !== undefined) this.running.set(unit.group, (this.running.get(unit.group) ?? 0) + 1)
     ready.push(unit)
   }
 }

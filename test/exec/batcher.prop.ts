@@ -167,6 +167,23 @@ describe("Batcher", () => {
     expect(batcher.finish(ban1.unit)).toEqual([unban.unit])
   })
 
+  it("a batch whose linger ends while its group has a process running keeps collecting until that one finishes", () => {
+    const batcher = new Batcher<string>()
+    const spec = (ip: string) => batchSpecOf("s", ["f2b", "set", "j", "banip", ip], WORD, 100)
+    const first = batcher.add("ban a", ["a"], spec("a"))
+    expect(batcher.seal(first.unit)).toEqual([first.unit]) // nothing of its group runs: sealed at its linger
+    const second = batcher.add("ban b", ["b"], spec("b"))
+    expect(second.unit).not.toBe(first.unit)
+    expect(batcher.seal(second.unit)).toEqual([]) // the first runs: the second lingers on
+    batcher.add("ban c", ["c"], spec("c"))
+    expect(second.unit.jobs).toEqual(["ban b", "ban c"])
+    expect(batcher.finish(first.unit)).toEqual([second.unit])
+    // A full batch does not wait: max seals it whatever runs.
+    const third = batcher.add("ban d", ["d"], batchSpecOf("s", ["f2b", "set", "j", "banip", "d"], WORD, 2))
+    expect(batcher.seal(third.unit)).toEqual([])
+    expect(batcher.add("ban e", ["e"], batchSpecOf("s", ["f2b", "set", "j", "banip", "e"], WORD, 2)).ready).toEqual([third.unit])
+  })
+
   it("the log shows a long batch clipped, with how many values it left out", () => {
     const argv = batchArgv(["f2b", "set", "j", "banip", "x"], WORD, Array.from({ length: 12 }, (_, i) => `10.0.0.${i}`))
     expect(clipArgv(argv, WORD, 12, 3)).toEqual(["f2b", "set", "j", "banip", "10.0.0.0", "10.0.0.1", "10.0.0.2", "…(9 more)"])
