@@ -102,6 +102,16 @@ const statusOf = (pidPath: string, socketPath: string) =>
     for (const line of describeStatus(answer.right, now)) yield* Console.log(line)
   })
 
+/** A config with a control_socket and no pid_file (a foreground daemon, the quick start): the socket answering is the daemon running. */
+const statusBySocket = (socketPath: string) =>
+  Effect.gen(function* () {
+    const answer = yield* Effect.either(askControl(socketPath, "status", StatusSnapshot, ASK_TIMEOUT_MS))
+    if (answer._tag === "Left") return yield* Effect.fail(new CliExit({ code: 3, text: `not running (${answer.left.message})` }))
+    yield* Console.log(`running (pid ${answer.right.pid})`)
+    const now = yield* Clock.currentTimeMillis
+    for (const line of describeStatus(answer.right, now)) yield* Console.log(line)
+  })
+
 /** Asks the running daemon to reload its config and says what it did. */
 const reloadOf = (pidPath: string, socketPath: string) =>
   Effect.gen(function* () {
@@ -170,7 +180,9 @@ export const daemonCommand = Command.make("daemon", { mode, config, pidFile }, (
         yield* doStop
         return yield* doStart
       case "status":
-        return yield* statusOf(pidPath, loaded.control_socket ?? controlSocketBeside(pidPath))
+        return pid === undefined && loaded.control_socket !== undefined
+          ? yield* statusBySocket(loaded.control_socket)
+          : yield* statusOf(pidPath, loaded.control_socket ?? controlSocketBeside(pidPath))
       case "reload":
         return yield* reloadOf(pidPath, loaded.control_socket ?? controlSocketBeside(pidPath))
     }
