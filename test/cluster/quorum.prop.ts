@@ -4,7 +4,7 @@
  */
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { countOrigin, emptyQuorumTable, pruneQuorum, type QuorumRule, type QuorumTable, type QuorumVerdict } from "../../src/cluster/quorum.js"
+import { countHold, countOrigin, emptyQuorumTable, holdExpiresAtMs, liveHold, pruneQuorum, type QuorumRule, type QuorumTable, type QuorumVerdict } from "../../src/cluster/quorum.js"
 
 interface Event {
   readonly key: string
@@ -96,5 +96,17 @@ describe("quorum of origins", () => {
     const first = countOrigin(emptyQuorumTable, rule, "k", "a", 0)
     expect(countOrigin(first.table, rule, "k", "b", 10_000).verdict).toMatchObject({ _tag: "Held", counted: 1 })
     expect(countOrigin(first.table, rule, "k", "b", 9_999).verdict).toMatchObject({ _tag: "Run", counted: 2 })
+  })
+
+  it("a hold lives until a window after its latest origin or its run, and not a millisecond longer", () => {
+    fc.assert(
+      fc.property(events(3), rules, (history, rule) => {
+        let hold = countHold(undefined, rule, history[0]?.origin ?? "a", 0).hold
+        for (const event of history) hold = countHold(hold, rule, event.origin, event.atMs).hold
+        const end = holdExpiresAtMs(hold, rule)
+        expect(liveHold(hold, rule, end - 1)).toBeDefined()
+        expect(liveHold(hold, rule, end)).toBeUndefined()
+      })
+    )
   })
 })
