@@ -33,13 +33,17 @@ export const RawQuorum = Schema.Struct({
     expected(`an integer from 2 to ${MAX_QUORUM_ORIGINS} (distinct origins; 1 would be no quorum)`)
   ),
   window: Schema.optionalWith(Window, { exact: true, default: () => Defaults.quorum.window }),
+  count: Schema.optionalWith(Schema.Literal("origins", "keys").annotations(expected(`"origins" or "keys"`)), {
+    exact: true,
+    default: () => "origins" as const
+  }),
   actions: Schema.optionalWith(
     Schema.Array(Schema.String.pipe(Schema.minLength(1))).pipe(Schema.minItems(1)).annotations(
       expected("a non-empty list of action names (values of the message's action key, e.g. [banip])")
     ),
     { exact: true }
   )
-}).annotations(expected("a mapping with origins, window and actions"))
+}).annotations(expected("a mapping with origins, window, count and actions"))
 
 type Mapping = Readonly<Record<string, unknown>>
 const isRecord = (value: unknown): value is Mapping => typeof value === "object" && value !== null && !Array.isArray(value)
@@ -51,8 +55,13 @@ const isRecord = (value: unknown): value is Mapping => typeof value === "object"
 export const quorumIssues = (channel: unknown, channelPath: IssuePath): ReadonlyArray<PathIssue> => {
   if (!isRecord(channel) || !isRecord(channel["quorum"])) return []
   const path = [...channelPath, "quorum"]
-  if (channel["secret_file"] === undefined)
+  const secretFile = channel["secret_file"]
+  if (secretFile === undefined)
     return [{ path, message: "needs a signed channel (secret_file): without a signature anyone could send a message under any _origin and make the quorum alone" }]
+  const origins = channel["quorum"]["origins"]
+  const files = Array.isArray(secretFile) ? secretFile.length : 1
+  if (channel["quorum"]["count"] === "keys" && typeof origins === "number" && files < origins)
+    return [{ path: [...path, "count"], message: `keys needs a secret per host: secret_file lists ${files} file(s), fewer than origins (${origins}), so no quorum could ever be reached` }]
   const action = channel["action"]
   const shell = channel["shell"] ?? false
   if (channel["quorum"]["actions"] === undefined || typeof action !== "string" || typeof shell !== "boolean") return []
@@ -75,6 +84,8 @@ export interface QuorumConfig {
   readonly origins: number
   /** Seconds within which they must send it; a hold older than this is forgotten. */
   readonly window: number
+  /** What tells origins apart: their `_origin`, or the secret that signed (a key per host: an origin cannot be forged). */
+  readonly count: "origins" | "keys"
   /** The message `action` values that need the quorum; absent = every message. */
   readonly actions: ReadonlyArray<string> | undefined
 }
@@ -82,5 +93,6 @@ export interface QuorumConfig {
 export const resolveQuorum = (raw: typeof RawQuorum.Type): QuorumConfig => ({
   origins: raw.origins,
   window: raw.window,
+  count: raw.count,
   actions: raw.actions
 })

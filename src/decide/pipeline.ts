@@ -12,7 +12,7 @@ import { checkFilters } from "../filter/index.js"
 import { parseMessage, type Message } from "../message/index.js"
 import { isReservedChannel } from "../protocol/names.js"
 import type { Delivery } from "../transport/transport.js"
-import { checkBody, checkFields, ignoredBy, readEnvelope, verifySignature, type Envelope } from "../trust/index.js"
+import { checkBody, checkFields, ignoredBy, readEnvelope, signerOf, verifySignature, type Envelope } from "../trust/index.js"
 import type { DecideState, Decision, Execute, ServerPlan, TrustPolicy } from "./decision.js"
 import type { Rejection } from "./rejection.js"
 
@@ -103,7 +103,10 @@ export const decide = (plan: ServerPlan, delivery: Delivery, state: DecideState)
   const execute: Execute = key === undefined
     ? { _tag: "Execute", channel, message, argv: argv.right }
     : { _tag: "Execute", channel, message, argv: argv.right, record: { key, expiresAtMs: expiry(signed, envelope, policy, state.nowMs), pinned: signed } }
-  return channel.quorum !== undefined && needsQuorum(channel.quorum, message) ? atQuorum(execute, channel.quorum, envelope, state) : execute
+  if (channel.quorum === undefined || !needsQuorum(channel.quorum, message)) return execute
+  // Counting keys, the counted origin is the secret that signed: one host holds one key, whatever _origin it writes.
+  const origin = channel.quorum.count === "keys" ? signerOf(channel.secrets, delivery.channel, message.text) : envelope.origin
+  return atQuorum(execute, channel.quorum, origin, state)
 }
 
 /** `quorum.actions` names the `action` values that need it; a message without `action` needs it too (fail closed). */
@@ -117,12 +120,12 @@ const needsQuorum = (quorum: QuorumConfig, message: Message): boolean => {
  * The quorum stage, after every other (a replay is already a duplicate, a rejected copy never
  * counts): the action is keyed by its channel and argv, and this message's `_origin` counted.
  */
-const atQuorum = (execute: Execute, quorum: QuorumConfig, envelope: Envelope, state: DecideState): Decision => {
-  if (envelope.origin === undefined) return refuse({ _tag: "Envelope", reason: "Missing", key: "_origin" })
+const atQuorum = (execute: Execute, quorum: QuorumConfig, origin: string | undefined, state: DecideState): Decision => {
+  if (origin === undefined) return refuse({ _tag: "Envelope", reason: "Missing", key: "_origin" })
   const key = `${execute.channel.name}\u0000${JSON.stringify(execute.argv)}`
   const windowMs = quorum.window * 1000
   const before = state.quorum?.holdOf(key)
-  const { hold, verdict } = countHold(before, { origins: quorum.origins, windowMs }, envelope.origin, state.nowMs)
+  const { hold, verdict } = countHold(before, { origins: quorum.origins, windowMs }, origin, state.nowMs)
   const counted = hold === before ? {} : { quorum: { key, hold, windowMs } }
   if (verdict._tag === "Run") return { ...execute, ...counted }
   const rejection = { _tag: "Quorum", verdict, argv: execute.argv, windowMs, nowMs: state.nowMs } as const

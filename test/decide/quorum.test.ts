@@ -148,3 +148,35 @@ servers:
     expect(submits(out)).toEqual([])
   })
 })
+
+describe("quorum: { count: keys }: an origin is the secret that signed", () => {
+  const WEB_A = new Uint8Array(Buffer.from("web-a's own secret, long enough"))
+  const WEB_B = new Uint8Array(Buffer.from("web-b's own secret, long enough"))
+  const keyed = withSecrets(decoded(`
+servers:
+  - host: hub1
+    port: 1986
+    channels:
+      - name: Fail2ban
+        action: "ban %ip%"
+        secret_file: [/a.key, /b.key]
+        quorum: { origins: 2, count: keys }
+`), [WEB_A, WEB_B])
+  const signed = (secret: Uint8Array, origin: string): Delivery =>
+    deliveryOf("Fail2ban", signedText("Fail2ban", "ip=192.0.2.7", envelopeOf({ id: (++ids).toString(16).padStart(32, "0"), origin }), secret))
+
+  it("one key writing two _origins is one origin; a second key makes the quorum", () => {
+    const seen = makeSeenTable(100)
+    const holds = new Map<string, Hold>()
+    const run = (deliveries: ReadonlyArray<Delivery>) => {
+      const out = decideChunk({ plan: planOf(keyed), deliveries, nowMs: NOW_MS, minLevel: LogLevel.Info, seen, quorum: { holdOf: (key) => holds.get(key) } })
+      for (const step of out.steps) if ((step._tag === "Remember" || step._tag === "Submit") && step.quorum !== undefined) holds.set(step.quorum.key, step.quorum.hold)
+      return out
+    }
+    expect(lines(run([signed(WEB_A, "web-a"), signed(WEB_A, "web-b")]))).toEqual([
+      "held at quorum: 1 of 2 origins",
+      "held at quorum: 1 of 2 origins (this origin was already counted)"
+    ])
+    expect(submits(run([signed(WEB_B, "web-b")]))).toEqual(["ban 192.0.2.7"])
+  })
+})
