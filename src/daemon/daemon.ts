@@ -70,6 +70,7 @@ const registerMetrics = (config: Config): Effect.Effect<void> =>
     countMessage("executed", "execute", 0),
     countEvictions(0),
     setQueueLength(0),
+    ...(hasQuorum(config) ? [countMessage("held", "quorum", 0), countMessage("skipped", "quorum", 0)] : []),
     registerServers(config)
   ], { discard: true })
 
