@@ -43,11 +43,18 @@ export const checkCommand = Command.make(
       if (decision._tag === "Execute") {
         executing++
         yield* Console.log(`${where}: would run ${escapeUnsafe(JSON.stringify(decision.argv))}`)
+      } else if (decision.rejection._tag === "Quorum" && decision.rejection.verdict._tag === "Held") {
+        // Accepted, and waiting for more origins: it runs once they sent it too.
+        executing++
+        const { verdict, argv, windowMs } = decision.rejection
+        yield* Console.log(
+          `${where}: ${escapeUnsafe(rejectionLine(decision.rejection))}; runs ${escapeUnsafe(JSON.stringify(argv))} once ${verdict.needed} origins sent it within ${windowMs / 1000} s`
+        )
       } else yield* Console.log(`${where}: ${escapeUnsafe(rejectionLine(decision.rejection))}`)
     }
     if (targeted === 0)
       return yield* Effect.fail(usageError(`no server in ${config.source} has a channel named "${escapeUnsafe(args.channel.value)}"` + channelHint(args.channel.value)))
-    // Exit 1 when nothing would run, so scripts can test a message.
+    // Exit 1 when nothing would run (a message held at a quorum would, with more origins), so scripts can test a message.
     if (executing === 0) return yield* Effect.fail(new CliExit({ code: 1, text: "" }))
   })
 ).pipe(Command.withDescription("validate the config; with -c/-m, show what a message would run (without running it)"))

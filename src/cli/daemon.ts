@@ -80,6 +80,9 @@ const describeStatus = (status: StatusSnapshot, now: number): ReadonlyArray<stri
     for (const server of outbox.servers)
       lines.push(`outbox ${server.server}: ${server.pending} pending, ${server.delivered} delivered, ${server.dropped} dropped`)
   }
+  const quorum = status.quorum
+  if (quorum !== undefined)
+    lines.push(`quorum: ${quorum.held} action(s) held` + (quorum.held > 0 ? `, oldest ${quorum.oldest_age_seconds} s old` : ""))
   return lines
 }
 

@@ -14,6 +14,7 @@ import { friendlyIssues } from "./issues.js"
 import { Defaults, type BatchConfig, type ChannelConfig, type Config, type MetricsConfig, type NatsServerConfig, type ServerConfig } from "./model.js"
 import { consumerNameOf } from "./nats.js"
 import { pathKey, toConfigIssues, type IssuePath, type PathIssue } from "./path.js"
+import { resolveQuorum } from "./quorum.js"
 import { ignoreEntries, ruleIssues } from "./rules.js"
 import { RawConfig, type RawChannel, type RawServer } from "./schema.js"
 import { parseYaml } from "./yaml.js"
@@ -110,6 +111,7 @@ const resolveConfig = (raw: RawConfig, source: string): Resolved<Config> =>
       max_skew: raw.max_skew,
       dedupe_window: raw.dedupe_window,
       dedupe_max_entries: raw.dedupe_max_entries,
+      quorum_max_entries: raw.quorum_max_entries,
       queue_limit: raw.queue_limit,
       concurrency: raw.concurrency,
       order_key: raw.order_key,
@@ -209,7 +211,8 @@ const resolveChannel = (
       secret_files: files.map((file) => nodePath.resolve(inherited.baseDir, file)),
       secrets: [],
       types,
-      batch
+      batch,
+      ...(channel.quorum === undefined ? {} : { quorum: resolveQuorum(channel.quorum) })
     }
   })
 

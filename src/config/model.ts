@@ -5,6 +5,7 @@
 import type { CompiledTemplate } from "../action/index.js"
 import type { Filter } from "../filter/index.js"
 import type { IgnoreList, ValueType } from "../trust/index.js"
+import type { QuorumConfig } from "./quorum.js"
 
 export interface ChannelConfig {
   readonly name: string
@@ -30,6 +31,8 @@ export interface ChannelConfig {
   readonly types: ReadonlyMap<string, ValueType>
   /** Set: actions ready together that differ only in the word `%key%` fills run as one process. */
   readonly batch: BatchConfig | undefined
+  /** Set (signed channels only): an action runs once `origins` distinct `_origin`s sent it within `window`. */
+  readonly quorum?: QuorumConfig
 }
 
 /** `batch:` of a channel (never with `shell: true`). */
@@ -164,6 +167,8 @@ export interface Config {
   readonly dedupe_window: number
   /** Most ids remembered; beyond it the oldest are evicted (and logged). */
   readonly dedupe_max_entries: number
+  /** Held quorums (distinct actions) remembered at most; beyond it the oldest is forgotten (logged). */
+  readonly quorum_max_entries: number
   /** Actions waiting or running, at most; beyond it new ones are dropped (logged, counted). */
   readonly queue_limit: number
   /** Actions running at once. */
@@ -205,6 +210,7 @@ export const Defaults = {
   order_key: "ip",
   shutdown_timeout: 10,
   batch: { max: 100, linger: 0.05 },
+  quorum: { window: 600 }, quorum_max_entries: 100_000,
   state_dir: "/var/lib/f2bc",
   outbox_max_age: 3600,
   outbox_max_entries: 100_000,
@@ -222,7 +228,7 @@ export const Defaults = {
   }
 } as const satisfies Pick<
   Config,
-  "log_level" | "max_line_bytes" | "max_skew" | "dedupe_window" | "dedupe_max_entries" | "queue_limit" | "concurrency" | "order_key" | "shutdown_timeout"
+  "log_level" | "max_line_bytes" | "max_skew" | "dedupe_window" | "dedupe_max_entries" | "quorum_max_entries" | "queue_limit" | "concurrency" | "order_key" | "shutdown_timeout"
   | "state_dir" | "outbox_max_age" | "outbox_max_entries"
 > &
   Pick<ChannelConfig, "timeout" | "shell" | "missing"> &
@@ -231,6 +237,7 @@ export const Defaults = {
     readonly ignoreip: ReadonlyArray<string>
     readonly metrics: { readonly listen: string }
     readonly batch: Pick<BatchConfig, "max" | "linger">
+    readonly quorum: Pick<QuorumConfig, "window">
     readonly jetstream: Omit<JetStreamConfig, "consumer">
     readonly broker: BrokerConfig
   }

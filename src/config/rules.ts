@@ -8,6 +8,7 @@ import { isReservedChannel, validateChannelName } from "../protocol/index.js"
 import { parseRange, parseValueType } from "../trust/index.js"
 import { consumerIssues, transportIssues } from "./nats.js"
 import { formatPath, type IssuePath, type PathIssue } from "./path.js"
+import { quorumIssues } from "./quorum.js"
 
 type Mapping = Readonly<Record<string, unknown>>
 
@@ -104,6 +105,7 @@ const serverIssues = (server: unknown, path: IssuePath): ReadonlyArray<PathIssue
     }
     issues.push(...actionIssues(channel, channelPath))
     issues.push(...batchIssues(channel, channelPath))
+    issues.push(...quorumIssues(channel, channelPath))
     issues.push(...typesIssues(field(channel, "types"), [...channelPath, "types"]))
     issues.push(...filterIssues(field(channel, "filter"), [...channelPath, "filter"]))
   })

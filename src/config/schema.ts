@@ -7,6 +7,7 @@ import * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
 import { parseDuration } from "./duration.js"
 import { Defaults, MAX_BATCH, MAX_LINGER_SECONDS, MAX_SECONDS } from "./model.js"
+import { RawQuorum } from "./quorum.js"
 
 /**
  * What a value must be, said to an operator ("an integer from 1 to 65535").
@@ -113,7 +114,8 @@ export const RawChannel = Schema.Struct({
   timeout: Schema.optionalWith(Seconds, { exact: true, default: () => Defaults.timeout }),
   secret_file: Schema.optionalWith(SecretFiles, { exact: true }),
   types: Schema.optionalWith(RawTypes, { exact: true, default: () => ({}) }),
-  batch: Schema.optionalWith(RawBatch.annotations(expected("a mapping with key, max and linger")), { exact: true })
+  batch: Schema.optionalWith(RawBatch.annotations(expected("a mapping with key, max and linger")), { exact: true }),
+  quorum: Schema.optionalWith(RawQuorum, { exact: true })
 })
 
 /** Keys only a NATS server entry has, after url and servers. */
@@ -252,6 +254,7 @@ export const RawConfig = Schema.Struct({
   max_skew: Schema.optionalWith(Seconds, { exact: true, default: () => Defaults.max_skew }),
   dedupe_window: Schema.optionalWith(Seconds, { exact: true, default: () => Defaults.dedupe_window }),
   dedupe_max_entries: Schema.optionalWith(PositiveInt, { exact: true, default: () => Defaults.dedupe_max_entries }),
+  quorum_max_entries: Schema.optionalWith(PositiveInt, { exact: true, default: () => Defaults.quorum_max_entries }),
   queue_limit: Schema.optionalWith(PositiveInt, { exact: true, default: () => Defaults.queue_limit }),
   concurrency: Schema.optionalWith(
     Schema.Number.pipe(Schema.int(), Schema.between(1, 256)).annotations(expected("an integer from 1 to 256")),

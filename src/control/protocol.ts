@@ -59,7 +59,9 @@ export const StatusSnapshot = Schema.Struct({
     entries: Schema.Number,
     oldest_age_seconds: Schema.Number,
     servers: Schema.Array(Schema.Struct({ server: Schema.String, pending: Schema.Number, delivered: Schema.Number, dropped: Schema.Number }))
-  }))
+  })),
+  /** Actions held at their quorum, when a channel has `quorum:`. */
+  quorum: Schema.optional(Schema.Struct({ held: Schema.Number, oldest_age_seconds: Schema.Number }))
 })
 export type StatusSnapshot = typeof StatusSnapshot.Type
 

@@ -20,6 +20,7 @@ import { makeDedupe } from "./dedupe.js"
 import { makeDrain } from "./drain.js"
 import { makeIngest } from "./ingest.js"
 import { makeInterpreter } from "./interpret.js"
+import { makeQuorumHolds, type QuorumFigures } from "./quorum.js"
 import { makeReload } from "./reload.js"
 import { makeServers, registerServers, warnUnsigned } from "./servers.js"
 import { makeStatusBoard } from "./status.js"
@@ -34,6 +35,14 @@ export interface DaemonHandle {
   /** The control socket's `publish`: records in the outbox, or refuses. */
   readonly publish: (channel: string, message: string) => Effect.Effect<PublishAnswer>
 }
+
+/** Whether a channel of the config has `quorum:` (then `daemon status` shows the held quorums). */
+const hasQuorum = (config: Config): boolean => config.servers.some((server) => server.channels.some((channel) => channel.quorum !== undefined))
+
+const quorumStatus = (figures: QuorumFigures, now: number): NonNullable<StatusSnapshot["quorum"]> => ({
+  held: figures.held,
+  oldest_age_seconds: figures.oldestMs === undefined ? 0 : Math.round((now - figures.oldestMs) / 1000)
+})
 
 const NO_OUTBOX: PublishAnswer = { ok: false, error: "this daemon has no outbox (it serves no control socket)" }
 
@@ -61,6 +70,7 @@ const registerMetrics = (config: Config): Effect.Effect<void> =>
     countMessage("executed", "execute", 0),
     countEvictions(0),
     setQueueLength(0),
+    ...(hasQuorum(config) ? [countMessage("held", "quorum", 0), countMessage("skipped", "quorum", 0)] : []),
     registerServers(config)
   ], { discard: true })
 
@@ -75,13 +85,14 @@ export const startDaemon = (config: Config, outbox?: Outbox): Effect.Effect<Daem
     yield* hostBroker(config)
     const current = makeCurrentCell(config)
     const dedupe = makeDedupe(config.dedupe_max_entries)
+    const quorum = makeQuorumHolds(config.quorum_max_entries)
     const board = makeStatusBoard()
     const tally = makeTally()
     const startedAt = yield* Clock.currentTimeMillis
     // Registered before the server fibers, so it runs after they are interrupted: no new deliveries, then drain.
     const drain = yield* makeDrain(executor, () => current.get().config.shutdown_timeout)
-    const interpreter = makeInterpreter(executor, dedupe, config.queue_limit)
-    const handleChunk = yield* makeIngest({ current, dedupe, tally, interpreter })
+    const interpreter = makeInterpreter(executor, dedupe, config.queue_limit, quorum)
+    const handleChunk = yield* makeIngest({ current, dedupe, tally, interpreter, quorum })
     const servers = yield* makeServers(board, handleChunk)
     // Runs first when the scope closes (finalizers run in reverse order).
     yield* drain.markStop
@@ -110,7 +121,8 @@ export const startDaemon = (config: Config, outbox?: Outbox): Effect.Effect<Daem
       servers: board.servers(),
       messages: tally.snapshot(),
       actions,
-      ...(outbox === undefined ? {} : { outbox: outbox.figures(now) })
+      ...(outbox === undefined ? {} : { outbox: outbox.figures(now) }),
+      ...(hasQuorum(current.get().config) ? { quorum: quorumStatus(quorum.figures(now), now) } : {})
     }))
     const publish = (channel: string, message: string): Effect.Effect<PublishAnswer> =>
       outbox === undefined ? Effect.succeed(NO_OUTBOX) : handOff(outbox, current.get().config, channel, message)

@@ -14,6 +14,7 @@ import type { Delivery } from "../transport/transport.js"
 import type { CurrentCell } from "./connections.js"
 import type { Dedupe } from "./dedupe.js"
 import type { Interpreter } from "./interpret.js"
+import type { QuorumHolds } from "./quorum.js"
 import type { Tally } from "./tally.js"
 
 export type HandleChunk = (key: string, chunk: Chunk.Chunk<Delivery>) => Effect.Effect<void>
@@ -23,6 +24,8 @@ export interface IngestDeps {
   readonly dedupe: Dedupe
   readonly tally: Tally
   readonly interpreter: Interpreter
+  /** The quorum table (absent: no quorum is ever reached, every quorum starts anew). */
+  readonly quorum?: QuorumHolds
 }
 
 /** Counts the lines the rate limit kept out of the log. */
@@ -48,6 +51,7 @@ export const makeIngest = (deps: IngestDeps): Effect.Effect<HandleChunk> =>
         nowMs,
         minLevel,
         seen: deps.dedupe.seen,
+        ...(deps.quorum === undefined ? {} : { quorum: deps.quorum.view }),
         limit: limits.get(key) ?? emptyLimit
       })
       limits.set(key, plan.limit)

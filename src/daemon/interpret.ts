@@ -7,6 +7,7 @@ import type { Step } from "../decide/chunk.js"
 import type { ExecutorService, SubmitResult } from "../exec/executor.js"
 import { logLines } from "../log/batch.js"
 import { crossed, type Dedupe } from "./dedupe.js"
+import type { QuorumHolds } from "./quorum.js"
 
 /** How long a JetStream message whose action could not be queued waits before it is delivered again. */
 export const RETRY_FULL_MS = 1000
@@ -46,7 +47,7 @@ const makeNotQueued = (queueLimit: number) => {
   }
 }
 
-export const makeInterpreter = (executor: ExecutorService, dedupe: Dedupe, queueLimit: number): Interpreter => {
+export const makeInterpreter = (executor: ExecutorService, dedupe: Dedupe, queueLimit: number, quorum?: QuorumHolds): Interpreter => {
   const notQueued = makeNotQueued(queueLimit)
 
   /**
@@ -67,11 +68,20 @@ export const makeInterpreter = (executor: ExecutorService, dedupe: Dedupe, queue
       ...(step.batch === undefined ? {} : { batch: { word: step.batch.word, max: step.batch.max, lingerMs: Math.round(step.batch.linger * 1000) } })
     }).pipe(
       Effect.flatMap((result) =>
-        result === "Queued" ? (record === undefined ? Effect.void : dedupe.record(record, nowMs)) : notQueued(step, result)
+        result === "Queued"
+          ? Effect.zipRight(record === undefined ? Effect.void : dedupe.record(record, nowMs), remember(undefined, step.quorum, nowMs))
+          : notQueued(step, result)
       ),
       Effect.annotateLogs({ channel: delivery.channel })
     )
   }
+
+  /** A held or skipped message's id and count (and a queued run's count): nothing runs, but a replay is a duplicate. */
+  const remember = (record: Submit["record"], counted: Submit["quorum"], nowMs: number): Effect.Effect<void> =>
+    Effect.zipRight(
+      record === undefined ? Effect.void : dedupe.record(record, nowMs),
+      counted === undefined || quorum === undefined ? Effect.void : quorum.record(counted, nowMs)
+    )
 
   const runStep = (step: Step, nowMs: number): Effect.Effect<void> => {
     switch (step._tag) {
@@ -81,6 +91,8 @@ export const makeInterpreter = (executor: ExecutorService, dedupe: Dedupe, queue
         return submit(step, nowMs)
       case "Settle":
         return step.how === "Ack" ? step.settle.ack : step.settle.retry(0)
+      case "Remember":
+        return remember(step.record, step.quorum, nowMs)
     }
   }
 

@@ -21,6 +21,7 @@ const RESTART_KEYS = [
   "queue_limit",
   "concurrency",
   "dedupe_max_entries",
+  "quorum_max_entries",
   "state_dir",
   "outbox_max_entries"
 ] as const satisfies ReadonlyArray<keyof Config>

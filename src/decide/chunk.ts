@@ -7,7 +7,8 @@ import type { BatchConfig } from "../config/model.js"
 import type { LogLine } from "../log/batch.js"
 import { emptyLimit, Limiter, type LimitPolicy, type LimitState } from "../log/limit.js"
 import type { Delivery, Settle } from "../transport/transport.js"
-import type { DecideState, DedupeRecord, Execute, ServerPlan } from "./decision.js"
+import type { Hold } from "../cluster/quorum.js"
+import type { DecideState, DedupeRecord, Execute, QuorumRecord, QuorumView, ServerPlan } from "./decision.js"
 import { decisionLevel, decisionLine, outcomeOf } from "./outcome.js"
 import { decide } from "./pipeline.js"
 
@@ -28,7 +29,11 @@ export type Step =
     readonly record: DedupeRecord | undefined
     /** The channel's `batch:`: the executor may run this action in one process with others. */
     readonly batch: BatchConfig | undefined
+    /** On a channel with `quorum:`: the run, recorded in the quorum table once queued. */
+    readonly quorum?: QuorumRecord
   }
+  /** A message held or skipped at the quorum: remember its id and its count, though nothing runs. */
+  | { readonly _tag: "Remember"; readonly record: DedupeRecord | undefined; readonly quorum: QuorumRecord | undefined }
   /** Acknowledge a final decision, or send back a delivery whose server a reload removed. */
   | { readonly _tag: "Settle"; readonly settle: Settle; readonly how: "Ack" | "Retry" }
 
@@ -58,6 +63,8 @@ export interface ChunkInput {
   readonly minLevel: LogLevel.LogLevel
   /** The table of executed ids, read only. */
   readonly seen: DecideState["seen"]
+  /** The quorum table, read only (absent: empty). */
+  readonly quorum?: QuorumView
   /** The log's rate limit before this chunk (the previous chunk's `limit`; none open when absent), and its policy. */
   readonly limit?: LimitState
   readonly limitPolicy?: LimitPolicy
@@ -73,7 +80,8 @@ const submitOf = (plan: ServerPlan, delivery: Delivery, decision: Execute): Step
     // Without the order key, the body orders repeats of one message (the raw text differs by its _id).
     orderKey: orderKey === undefined ? `\u0000${decision.message.body}` : orderKey,
     record: decision.record,
-    batch: decision.channel.batch
+    batch: decision.channel.batch,
+    ...(decision.quorum === undefined ? {} : { quorum: decision.quorum })
   }
 }
 
@@ -112,9 +120,12 @@ export const decideChunk = (input: ChunkInput): ChunkPlan => {
   for (const summary of limiter.summaries) if (LogLevel.greaterThanEqual(summary.level, minLevel)) lines.add(summary)
   const counts = new Map<string, { readonly outcome: string; readonly stage: string; readonly label: string; n: number }>()
   const claimed = new Map<string, number>()
+  // A quorum counted earlier in the chunk, before the table has it: two origins in one chunk make a quorum.
+  const holds = new Map<string, Hold>()
+  const quorum: QuorumView = { holdOf: (key) => holds.get(key) ?? input.quorum?.holdOf(key) }
   // The table alone until the first claim: the common case (a flood of rejections) keeps one shape of `seen`.
-  let state: DecideState = { nowMs, seen: input.seen }
-  const withClaims: DecideState = { nowMs, seen: { seenAt: (key, now) => claimed.get(key) ?? input.seen.seenAt(key, now) } }
+  let state: DecideState = { nowMs, seen: input.seen, quorum }
+  const withClaims: DecideState = { nowMs, seen: { seenAt: (key, now) => claimed.get(key) ?? input.seen.seenAt(key, now) }, quorum }
   for (let i = 0; i < deliveries.length; i++) {
     const delivery = deliveries[i]!
     if (plan === undefined) {
@@ -130,14 +141,21 @@ export const decideChunk = (input: ChunkInput): ChunkPlan => {
     const level = decisionLevel(decision)
     // Every decision is counted above; its line is logged within the rate limit of its kind.
     if (LogLevel.greaterThanEqual(level, minLevel) && (!limited || limiter.admit(outcome.line, level))) lines.add(decisionLine(decision, delivery, level))
+    if (decision.record !== undefined) {
+      claimed.set(decision.record.key, nowMs)
+      state = withClaims
+    }
+    if (decision.quorum !== undefined) holds.set(decision.quorum.key, decision.quorum.hold)
     if (decision._tag === "Execute") {
-      if (decision.record !== undefined) {
-        claimed.set(decision.record.key, nowMs)
-        state = withClaims
-      }
       lines.flush()
       steps.push(submitOf(plan, delivery, decision))
-    } else if (delivery.settle !== undefined) {
+      continue
+    }
+    if (decision.record !== undefined || decision.quorum !== undefined) {
+      lines.flush()
+      steps.push({ _tag: "Remember", record: decision.record, quorum: decision.quorum })
+    }
+    if (delivery.settle !== undefined) {
       lines.flush()
       steps.push({ _tag: "Settle", settle: delivery.settle, how: "Ack" })
     }

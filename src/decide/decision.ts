@@ -2,6 +2,7 @@
  * The decision model: what one delivery leads to (an action and what to remember of it, or a
  * rejection), and the per-server plan every decision reads. `pipeline.ts` decides, `chunk.ts` plans a chunk.
  */
+import type { Hold } from "../cluster/quorum.js"
 import type { ChannelConfig, Config, ServerConfig } from "../config/model.js"
 import type { Message } from "../message/index.js"
 import type { IgnoreList, SeenTable } from "../trust/index.js"
@@ -18,6 +19,20 @@ export interface DedupeRecord {
   readonly pinned: boolean
 }
 
+/** What the quorum table keeps for an action after this message (written by the daemon, as `record` is). */
+export interface QuorumRecord {
+  /** The channel and the rendered argv. */
+  readonly key: string
+  readonly hold: Hold
+  /** The channel's window: when the hold stops mattering. */
+  readonly windowMs: number
+}
+
+/** The quorum table, read only: an action's hold, if any (possibly past its window: `countHold` reads it so). */
+export interface QuorumView {
+  readonly holdOf: (key: string) => Hold | undefined
+}
+
 export interface Execute {
   readonly _tag: "Execute"
   readonly channel: ChannelConfig
@@ -25,11 +40,16 @@ export interface Execute {
   readonly argv: ReadonlyArray<string>
   /** Absent for a message without `_id`. */
   readonly record?: DedupeRecord
+  /** On a channel with `quorum:`, the run that reached it: recorded once queued. */
+  readonly quorum?: QuorumRecord
 }
 
 export interface Refused {
   readonly _tag: "Refused"
   readonly rejection: Rejection
+  /** Held or skipped at the quorum only: its id and its count are remembered although nothing runs. */
+  readonly record?: DedupeRecord
+  readonly quorum?: QuorumRecord
 }
 
 export type Decision = Execute | Refused
@@ -69,6 +89,8 @@ export const planServer = (server: ServerConfig, config: Config): ServerPlan => 
 export interface DecideState {
   readonly nowMs: number
   readonly seen: Pick<SeenTable, "seenAt">
+  /** The quorum table; absent: empty (every quorum starts from this message). */
+  readonly quorum?: QuorumView
 }
 
 /** Records an executed message, as `Execute.record` says; returns the live entries evicted for it. */

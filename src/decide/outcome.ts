@@ -10,7 +10,7 @@ import type { Decision } from "./decision.js"
 import { keyOf, outcomeOf as outcomeOfRejection, rejectionLine, stageOf, type Rejection } from "./rejection.js"
 
 export interface Outcome {
-  readonly outcome: "executed" | "ignored" | "skipped" | "rejected"
+  readonly outcome: "executed" | "ignored" | "skipped" | "held" | "rejected"
   readonly stage: string
   /** As `daemon status` shows it: `executed`, `ignored`, `rejected at filter`. */
   readonly label: string
@@ -36,6 +36,7 @@ export const rejectionLevel = (rejection: Rejection): LogLevel.LogLevel => {
     case "ignored":
       return LogLevel.Debug
     case "skipped":
+    case "held":
       return LogLevel.Info
     case "rejected":
       // An expected policy outcome is info; anything that looks like an attack or a broken publisher is a warning.

@@ -1,21 +1,23 @@
 /**
  * The decision for one delivery, stage by stage in the order docs/security.md gives:
  * grammar → envelope/signature → timestamp → duplicate → origin → types →
- * ignoreip → filter → render. Pure: it reads the table of executed ids and never writes it.
+ * ignoreip → filter → render → quorum. Pure: it reads the tables of executed ids and of quorums, and never writes them.
  */
 import * as Either from "effect/Either"
 import { renderArgv } from "../action/index.js"
+import { countHold } from "../cluster/quorum.js"
 import type { ChannelConfig } from "../config/model.js"
+import type { QuorumConfig } from "../config/quorum.js"
 import { checkFilters } from "../filter/index.js"
 import { parseMessage, type Message } from "../message/index.js"
 import { isReservedChannel } from "../protocol/names.js"
 import type { Delivery } from "../transport/transport.js"
-import { checkBody, checkFields, ignoredBy, readEnvelope, verifySignature, type Envelope } from "../trust/index.js"
-import type { DecideState, Decision, ServerPlan, TrustPolicy } from "./decision.js"
+import { checkBody, checkFields, ignoredBy, readEnvelope, signerOf, verifySignature, type Envelope } from "../trust/index.js"
+import type { DecideState, Decision, Execute, ServerPlan, TrustPolicy } from "./decision.js"
 import type { Rejection } from "./rejection.js"
 
 export { planServer, recordExecuted, trustPolicy } from "./decision.js"
-export type { DecideState, Decision, DedupeRecord, Execute, Refused, Rejection, ServerPlan, Stage, TrustPolicy } from "./decision.js"
+export type { DecideState, Decision, DedupeRecord, Execute, QuorumRecord, QuorumView, Refused, Rejection, ServerPlan, Stage, TrustPolicy } from "./decision.js"
 
 const refuse = (rejection: Rejection): Decision => ({ _tag: "Refused", rejection })
 
@@ -98,9 +100,36 @@ export const decide = (plan: ServerPlan, delivery: Delivery, state: DecideState)
 
   // To be remembered once it is queued: a copy through another server, or a replay, is then skipped.
   // A signed channel's ids are pinned: unsigned traffic cannot evict them and reopen a replay.
-  return key === undefined
+  const execute: Execute = key === undefined
     ? { _tag: "Execute", channel, message, argv: argv.right }
     : { _tag: "Execute", channel, message, argv: argv.right, record: { key, expiresAtMs: expiry(signed, envelope, policy, state.nowMs), pinned: signed } }
+  if (channel.quorum === undefined || !needsQuorum(channel.quorum, message)) return execute
+  // Counting keys, the counted origin is the secret that signed: one host holds one key, whatever _origin it writes.
+  const origin = channel.quorum.count === "keys" ? signerOf(channel.secrets, delivery.channel, message.text) : envelope.origin
+  return atQuorum(execute, channel.quorum, origin, state)
+}
+
+/** `quorum.actions` names the `action` values that need it; a message without `action` needs it too (fail closed). */
+const needsQuorum = (quorum: QuorumConfig, message: Message): boolean => {
+  if (quorum.actions === undefined) return true
+  const action = message.fields.get("action")
+  return action === undefined || quorum.actions.includes(action)
+}
+
+/**
+ * The quorum stage, after every other (a replay is already a duplicate, a rejected copy never
+ * counts): the action is keyed by its channel and argv, and this message's `_origin` counted.
+ */
+const atQuorum = (execute: Execute, quorum: QuorumConfig, origin: string | undefined, state: DecideState): Decision => {
+  if (origin === undefined) return refuse({ _tag: "Envelope", reason: "Missing", key: "_origin" })
+  const key = `${execute.channel.name}\u0000${JSON.stringify(execute.argv)}`
+  const windowMs = quorum.window * 1000
+  const before = state.quorum?.holdOf(key)
+  const { hold, verdict } = countHold(before, { origins: quorum.origins, windowMs }, origin, state.nowMs)
+  const counted = hold === before ? {} : { quorum: { key, hold, windowMs } }
+  if (verdict._tag === "Run") return { ...execute, ...counted }
+  const rejection = { _tag: "Quorum", verdict, argv: execute.argv, windowMs, nowMs: state.nowMs } as const
+  return { _tag: "Refused", rejection, ...(execute.record === undefined ? {} : { record: execute.record }), ...counted }
 }
 
 /**

@@ -3,6 +3,7 @@
  * the values that phrase it), and the one renderer that logs, metrics and `f2bc check` show.
  */
 import type { RenderError } from "../action/index.js"
+import { describeQuorum, type QuorumVerdict } from "../cluster/quorum.js"
 import type { FilterVerdict } from "../filter/index.js"
 import type { MessageError } from "../message/index.js"
 import { quote } from "../text/untrusted.js"
@@ -28,6 +29,7 @@ export type Stage =
   | "ignoreip"
   | "filter"
   | "render"
+  | "quorum"
 
 /** Every cause of a delivery that does not run; `trust/` owns the shapes of its own stages. */
 export type Rejection =
@@ -45,6 +47,15 @@ export type Rejection =
   | { readonly _tag: "Ignoreip"; readonly ip: string; readonly entry: string }
   | { readonly _tag: "Filter"; readonly verdict: Extract<FilterVerdict, { _tag: "Reject" }> }
   | { readonly _tag: "Render"; readonly error: RenderError }
+  /** Held until more origins send the same action, or skipped because it already ran (a channel's `quorum:`). */
+  | {
+    readonly _tag: "Quorum"
+    readonly verdict: Exclude<QuorumVerdict, { _tag: "Run" }>
+    /** What runs once the quorum is reached, and the quorum it needs (`f2bc check` shows them). */
+    readonly argv: ReadonlyArray<string>
+    readonly windowMs: number
+    readonly nowMs: number
+  }
 
 const STAGES: { readonly [K in Rejection["_tag"]]: Stage } = {
   Channel: "channel",
@@ -57,7 +68,8 @@ const STAGES: { readonly [K in Rejection["_tag"]]: Stage } = {
   Types: "types",
   Ignoreip: "ignoreip",
   Filter: "filter",
-  Render: "render"
+  Render: "render",
+  Quorum: "quorum"
 }
 
 export const stageOf = (rejection: Rejection): Stage => STAGES[rejection._tag]
@@ -65,11 +77,12 @@ export const stageOf = (rejection: Rejection): Stage => STAGES[rejection._tag]
 type Tag = Rejection["_tag"]
 const TAGS = Object.keys(STAGES) as ReadonlyArray<Tag>
 
-/** `ignored` (not for this server), `skipped` (expected and harmless) or `rejected`. */
+/** `ignored` (not for this server), `skipped` (expected and harmless), `held` (waiting for a quorum) or `rejected`. */
 const outcomeOfTag = (tag: Tag): "ignored" | "skipped" | "rejected" =>
-  tag === "Channel" ? "ignored" : tag === "Duplicate" || tag === "Origin" ? "skipped" : "rejected"
+  tag === "Channel" ? "ignored" : tag === "Duplicate" || tag === "Origin" || tag === "Quorum" ? "skipped" : "rejected"
 
-export const outcomeOf = (rejection: Rejection): "ignored" | "skipped" | "rejected" => outcomeOfTag(rejection._tag)
+export const outcomeOf = (rejection: Rejection): "ignored" | "skipped" | "held" | "rejected" =>
+  rejection._tag === "Quorum" && rejection.verdict._tag === "Held" ? "held" : outcomeOfTag(rejection._tag)
 
 /** The key the log names (`key=`), when the stage blames one. */
 export const keyOf = (rejection: Rejection): string | undefined => {
@@ -150,7 +163,7 @@ export const renderRejection = (rejection: Rejection): string => {
       return rejection.error.message
     case "Envelope":
       return rejection.reason === "Missing"
-        ? `${rejection.key} is missing (a signed channel needs _id and _ts)`
+        ? `${rejection.key} is missing (${rejection.key === "_origin" ? "a channel with a quorum counts origins" : "a signed channel needs _id and _ts"})`
         : `${rejection.key} must be ${ENVELOPE_FORMATS[rejection.key]}`
     case "Signature":
       return SIGNATURE_TEXTS[rejection.reason]
@@ -170,6 +183,8 @@ export const renderRejection = (rejection: Rejection): string => {
       return describeFilter(rejection.verdict)
     case "Render":
       return rejection.error.message
+    case "Quorum":
+      return describeQuorum(rejection.verdict, rejection.nowMs)
   }
 }
 
@@ -179,4 +194,5 @@ const PREFIXES: ReadonlyMap<Tag, string> = new Map(
 )
 
 /** The whole line: `rejected at filter: …`, `skipped at duplicate: …`, `ignored: …`. */
-export const rejectionLine = (rejection: Rejection): string => PREFIXES.get(rejection._tag)! + renderRejection(rejection)
+export const rejectionLine = (rejection: Rejection): string =>
+  (rejection._tag === "Quorum" && rejection.verdict._tag === "Held" ? "held at quorum: " : PREFIXES.get(rejection._tag)!) + renderRejection(rejection)

@@ -8,7 +8,7 @@ import * as MetricBoundaries from "effect/MetricBoundaries"
 
 /** `f2bc_messages_total{outcome, stage}`: every delivery, by how the pipeline decided it. */
 export const messagesTotal = Metric.counter("f2bc_messages_total", {
-  description: "Deliveries by pipeline outcome (executed, ignored, skipped, rejected) and the stage that decided it",
+  description: "Deliveries by pipeline outcome (executed, ignored, skipped, held, rejected) and the stage that decided it",
   incremental: true
 })
 

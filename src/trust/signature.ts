@@ -3,7 +3,7 @@
  * `<channel>!<text before ", _sig=">`)), always the last pair, compared in constant time.
  */
 import * as Either from "effect/Either"
-import { createHmac, timingSafeEqual } from "node:crypto"
+import { createHash, createHmac, timingSafeEqual } from "node:crypto"
 
 /** What precedes the signature in a signed text: it ends every signed message. */
 export const SIG_SEPARATOR = ", _sig="
@@ -56,4 +56,16 @@ export const verifySignature = (
     if (expected.length === given.length && timingSafeEqual(expected, given)) matched = true
   }
   return matched ? Either.right(undefined) : refused("Mismatch")
+}
+
+/**
+ * Which of `secrets` signed a text whose signature `verifySignature` accepted: a fingerprint of
+ * that secret (SHA-256, 16 hex digits; never the secret), or undefined. A quorum that counts keys uses it.
+ */
+export const signerOf = (secrets: ReadonlyArray<Uint8Array>, channel: string, text: string): string | undefined => {
+  const at = text.lastIndexOf(SIG_SEPARATOR)
+  if (at === -1) return undefined
+  const written = text.slice(at + SIG_SEPARATOR.length)
+  const secret = secrets.find((candidate) => signature(candidate, channel, text.slice(0, at)) === written)
+  return secret === undefined ? undefined : createHash("sha256").update(secret).digest("hex").slice(0, 16)
 }

@@ -174,7 +174,7 @@ describe("SPEC §5 config loading (properties)", () => {
   it("an unknown key added at any level is the one issue, at its path, naming the keys expected there", () => {
     const known = new Set(["servers", "log_level", "log_file", "pid_file", "broker", "max_line_bytes", "host", "port",
       "ping_timeout", "channels", "filter", "name", "action", "shell", "missing", "timeout", "key", "values",
-      "node_name", "types", "ignoreip", "max_skew", "dedupe_window", "dedupe_max_entries", "secret_file",
+      "node_name", "types", "ignoreip", "max_skew", "dedupe_window", "dedupe_max_entries", "secret_file", "batch", "quorum",
       // A NATS server entry's keys (on a fanout entry they are refused as such, not as unknown).
       "transport", "url", "subject_prefix", "token", "token_file", "user", "password", "password_file", "creds_file",
       "nkey_file", "tls", "jetstream"])
@@ -193,10 +193,10 @@ describe("SPEC §5 config loading (properties)", () => {
         const server = doc.servers[0] as Record<string, unknown>
         const targets: Record<string, [Record<string, unknown>, string, string]> = {
           root: [doc, key,
-            "servers, log_level, log_file, pid_file, broker, max_line_bytes, node_name, types, ignoreip, max_skew, dedupe_window, dedupe_max_entries, queue_limit, concurrency, order_key, shutdown_timeout, control_socket, state_dir, outbox_max_age, outbox_max_entries, metrics"],
+            "servers, log_level, log_file, pid_file, broker, max_line_bytes, node_name, types, ignoreip, max_skew, dedupe_window, dedupe_max_entries, quorum_max_entries, queue_limit, concurrency, order_key, shutdown_timeout, control_socket, state_dir, outbox_max_age, outbox_max_entries, metrics"],
           server: [server, `servers[0].${key}`, "host, port, ping_timeout, channels, filter, transport"],
           channel: [doc.servers[0]!.channels[0]!, `servers[0].channels[0].${key}`,
-            "name, action, filter, shell, missing, timeout, secret_file, types, batch"],
+            "name, action, filter, shell, missing, timeout, secret_file, types, batch, quorum"],
           filter: [doc.servers[0]!.filter[0]!, `servers[0].filter[0].${key}`, "key, values"]
         }
         const [target, path, expected] = targets[where]!

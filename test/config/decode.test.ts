@@ -361,7 +361,7 @@ describe("SPEC §5: loading is strict — bad values", () => {
 describe("SPEC §5: loading is strict — unknown keys are named with the keys expected there", () => {
   it("at the root", () => {
     expect(issues(config({ top: "loglevel: 3" }))).toEqual([
-      "loglevel: unknown key (expected one of: servers, log_level, log_file, pid_file, broker, max_line_bytes, node_name, types, ignoreip, max_skew, dedupe_window, dedupe_max_entries, queue_limit, concurrency, order_key, shutdown_timeout, control_socket, state_dir, outbox_max_age, outbox_max_entries, metrics)"
+      "loglevel: unknown key (expected one of: servers, log_level, log_file, pid_file, broker, max_line_bytes, node_name, types, ignoreip, max_skew, dedupe_window, dedupe_max_entries, quorum_max_entries, queue_limit, concurrency, order_key, shutdown_timeout, control_socket, state_dir, outbox_max_age, outbox_max_entries, metrics)"
     ])
   })
 
@@ -373,7 +373,7 @@ describe("SPEC §5: loading is strict — unknown keys are named with the keys e
 
   it("in a channel", () => {
     expect(issues(config({ channel: "        command: ls" }))).toEqual([
-      "servers[0].channels[0].command: unknown key (expected one of: name, action, filter, shell, missing, timeout, secret_file, types, batch)"
+      "servers[0].channels[0].command: unknown key (expected one of: name, action, filter, shell, missing, timeout, secret_file, types, batch, quorum)"
     ])
   })
 
@@ -390,7 +390,7 @@ describe("SPEC §5: loading is strict — unknown keys are named with the keys e
 
   it("quotes a key that is not a plain word", () => {
     expect(issues(config({ top: `"log level": 3` }))).toEqual([
-      `["log level"]: unknown key (expected one of: servers, log_level, log_file, pid_file, broker, max_line_bytes, node_name, types, ignoreip, max_skew, dedupe_window, dedupe_max_entries, queue_limit, concurrency, order_key, shutdown_timeout, control_socket, state_dir, outbox_max_age, outbox_max_entries, metrics)`
+      `["log level"]: unknown key (expected one of: servers, log_level, log_file, pid_file, broker, max_line_bytes, node_name, types, ignoreip, max_skew, dedupe_window, dedupe_max_entries, quorum_max_entries, queue_limit, concurrency, order_key, shutdown_timeout, control_socket, state_dir, outbox_max_age, outbox_max_entries, metrics)`
     ])
   })
 })
@@ -532,7 +532,7 @@ describe("SPEC §5: YAML errors and documents of the wrong shape", () => {
 
   it("reports a mapping used as a key as an unknown key", () => {
     expect(issues(config({ top: "? [a]\n: 1" }))).toEqual([
-      `["[ a ]"]: unknown key (expected one of: servers, log_level, log_file, pid_file, broker, max_line_bytes, node_name, types, ignoreip, max_skew, dedupe_window, dedupe_max_entries, queue_limit, concurrency, order_key, shutdown_timeout, control_socket, state_dir, outbox_max_age, outbox_max_entries, metrics)`
+      `["[ a ]"]: unknown key (expected one of: servers, log_level, log_file, pid_file, broker, max_line_bytes, node_name, types, ignoreip, max_skew, dedupe_window, dedupe_max_entries, quorum_max_entries, queue_limit, concurrency, order_key, shutdown_timeout, control_socket, state_dir, outbox_max_age, outbox_max_entries, metrics)`
     ])
   })
 
@@ -589,7 +589,7 @@ log_level: 9
     expect(error.message).toBe(
       "invalid config <inline>:\n" +
         "  log_level: must be an integer from 0 to 3, got 7\n" +
-        "  loglevel: unknown key (expected one of: servers, log_level, log_file, pid_file, broker, max_line_bytes, node_name, types, ignoreip, max_skew, dedupe_window, dedupe_max_entries, queue_limit, concurrency, order_key, shutdown_timeout, control_socket, state_dir, outbox_max_age, outbox_max_entries, metrics)"
+        "  loglevel: unknown key (expected one of: servers, log_level, log_file, pid_file, broker, max_line_bytes, node_name, types, ignoreip, max_skew, dedupe_window, dedupe_max_entries, quorum_max_entries, queue_limit, concurrency, order_key, shutdown_timeout, control_socket, state_dir, outbox_max_age, outbox_max_entries, metrics)"
     )
   })
 })

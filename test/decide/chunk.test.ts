@@ -36,6 +36,8 @@ const shape = (step: Step): string => {
       return `submit ${step.argv.join(" ")}${step.record === undefined ? "" : ` record ${step.record.key}`}`
     case "Settle":
       return `settle ${step.how}`
+    case "Remember":
+      return `remember${step.record === undefined ? "" : ` ${step.record.key}`}${step.quorum === undefined ? "" : ` quorum ${[...step.quorum.hold.origins.keys()].join(",")}`}`
   }
 }
 

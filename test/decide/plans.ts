@@ -55,6 +55,7 @@ export type Described =
   | (Execute & { readonly evicted: number })
   | { readonly _tag: "Ignore"; readonly reason: string }
   | { readonly _tag: "Skip"; readonly stage: string; readonly reason: string }
+  | { readonly _tag: "Hold"; readonly reason: string }
   | { readonly _tag: "Reject"; readonly stage: string; readonly reason: string; readonly key?: string }
 
 export const describeRejection = (rejection: Rejection): Exclude<Described, Execute> => {
@@ -65,6 +66,8 @@ export const describeRejection = (rejection: Rejection): Exclude<Described, Exec
       return { _tag: "Ignore", reason }
     case "skipped":
       return { _tag: "Skip", stage, reason }
+    case "held":
+      return { _tag: "Hold", reason }
     case "rejected": {
       const key = keyOf(rejection)
       return key === undefined ? { _tag: "Reject", stage, reason } : { _tag: "Reject", stage, reason, key }
