@@ -5,10 +5,9 @@
 import { jetstreamManager } from "@nats-io/jetstream"
 import { connect } from "@nats-io/transport-node"
 import * as fs from "node:fs"
-import * as net from "node:net"
 import * as path from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
-import { startF2bc, stopAll, tempDir, waitUntil, writeConfig } from "../support/harness.js"
+import { startF2bc, stopAll, tempDir, waitUntil, writeConfig, askSocket } from "../support/harness.js"
 import { startNats, stopAllNats } from "../support/nats.js"
 
 afterEach(async () => {
@@ -16,15 +15,7 @@ afterEach(async () => {
   await stopAllNats()
 })
 
-const ask = (socket: string, line: string): Promise<Record<string, unknown>> =>
-  new Promise((resolve, reject) => {
-    const client = net.connect(socket)
-    let answer = ""
-    client.once("error", reject)
-    client.once("connect", () => client.write(`${line}\n`))
-    client.on("data", (chunk: Buffer) => (answer += chunk.toString("utf8")))
-    client.once("end", () => resolve(JSON.parse(answer) as Record<string, unknown>))
-  })
+const ask = askSocket
 
 describe("the outbox over JetStream", () => {
   it("stores every handed-off entry once, in acceptance order", async () => {

@@ -7,7 +7,7 @@ import * as net from "node:net"
 import * as path from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import { decodeRecords } from "../../src/outbox/record.js"
-import { freePort, rawClient, runF2bc, startBroker, startF2bc, stopAll, tempDir, waitUntil, writeConfig, type Running } from "../support/harness.js"
+import { freePort, rawClient, runF2bc, startBroker, startF2bc, stopAll, tempDir, waitUntil, writeConfig, type Running, askSocket } from "../support/harness.js"
 
 afterEach(async () => {
   await stopAll()
@@ -22,21 +22,7 @@ ${extra}servers:
 ${ports.map((port) => `  - host: 127.0.0.1\n    port: ${port}\n    ping_timeout: 5\n    channels:\n      - name: Fail2ban\n        action: "true %ip%"\n`).join("")}`
 
 /** One request line on the control socket, and its JSON answer. */
-const ask = (socket: string, line: string): Promise<Record<string, unknown>> =>
-  new Promise((resolve, reject) => {
-    const client = net.connect(socket)
-    let answer = ""
-    client.once("error", reject)
-    client.once("connect", () => client.write(`${line}\n`))
-    client.on("data", (chunk: Buffer) => (answer += chunk.toString("utf8")))
-    client.once("end", () => {
-      try {
-        resolve(JSON.parse(answer) as Record<string, unknown>)
-      } catch (error) {
-        reject(error)
-      }
-    })
-  })
+const ask = askSocket
 
 const ban = (n: number) => `jail=sshd, action=banip, ip=192.0.2.${n % 250}, n=${n}`
 

@@ -408,3 +408,20 @@ export const rssSampler = (pid: number, intervalMs = 25) => {
     stop: () => clearInterval(timer)
   }
 }
+
+/** One request line on a daemon's control socket, and its JSON answer (the connection ends after it). */
+export const askSocket = (socket: string, line: string): Promise<Record<string, unknown>> =>
+  new Promise((resolve, reject) => {
+    const client = net.connect(socket)
+    let answer = ""
+    client.once("error", reject)
+    client.once("connect", () => client.write(`${line}\n`))
+    client.on("data", (chunk: Buffer) => (answer += chunk.toString("utf8")))
+    client.once("end", () => {
+      try {
+        resolve(JSON.parse(answer) as Record<string, unknown>)
+      } catch (error) {
+        reject(error)
+      }
+    })
+  })
