@@ -8,7 +8,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { total } from "../lib/daemon.mjs"
-import { fail2banClient, freshAddresses, hasFail2ban, startFail2ban, writeFail2banConfig } from "../lib/fail2ban.mjs"
+import { fail2banClientAsync, freshAddresses, hasFail2ban, startFail2ban, writeFail2banConfig } from "../lib/fail2ban.mjs"
 import { startProxy } from "../lib/proxy.mjs"
 import { freePort, sleep, startF2bc, tempDir, writeConfig } from "../lib/process.mjs"
 import { median, percentile, summary } from "../lib/stats.mjs"
@@ -82,8 +82,10 @@ const localBanTime = async (host, n) => {
   const wanted = new Set(ips)
   const seen = () => host.fail2ban.stamps("cluster-sshd").filter((s) => wanted.has(s.ip)).length
   const since = performance.now()
-  fail2banClient(host.fail2ban.socket, "set", "cluster-sshd", "banip", ...ips)
-  return until(() => seen() === n, 60_000, `${n} local bans on ${host.name}`, since)
+  const call = fail2banClientAsync(host.fail2ban.socket, "set", "cluster-sshd", "banip", ...ips)
+  const ms = await until(() => seen() === n, 60_000, `${n} local bans on ${host.name}`, since)
+  await call
+  return ms
 }
 
 /** A storm of `n` bans made on A in one call; resolves when all are banned on B. */
@@ -92,9 +94,10 @@ const storm = async (a, b, n, timeoutMs = 120_000, during = async (_ips) => {}) 
   const wanted = new Set(ips)
   const seen = () => new Set(b.fail2ban.stamps("cluster-sshd").filter((s) => wanted.has(s.ip)).map((s) => s.ip)).size
   const since = performance.now()
-  fail2banClient(a.fail2ban.socket, "set", "sshd", "banip", ...ips)
+  const call = fail2banClientAsync(a.fail2ban.socket, "set", "sshd", "banip", ...ips)
   await during(ips)
   const ms = await until(() => seen() === n, timeoutMs, `${n} bans from A on B (${seen()} so far)`, since)
+  await call
   return { ms, ips }
 }
 
@@ -196,13 +199,14 @@ const restartStorm = async (a, b, broker, n, waitS) => {
   const wanted = new Set(ips)
   await broker.current.stop()
   const downAt = performance.now()
-  fail2banClient(a.fail2ban.socket, "set", "sshd", "banip", ...ips)
+  const call = fail2banClientAsync(a.fail2ban.socket, "set", "sshd", "banip", ...ips)
   await sleep(500)
   broker.current = startF2bc(["broker", "--host", "127.0.0.1", "--port", String(broker.port)])
   await broker.current.waitFor(/listening on/)
   const downMs = Math.round(performance.now() - downAt)
   const arrived = () => new Set(b.fail2ban.stamps("cluster-sshd").filter((s) => wanted.has(s.ip)).map((s) => s.ip)).size
   await until(() => arrived() === n, waitS * 1000, "every ban").catch(() => undefined)
+  await call
   return { arrived: arrived(), downMs }
 }
 
@@ -228,12 +232,20 @@ export const figureFleet = async ({ quick }) => {
     m.storm = (await storm(a, b, n)).ms
     m.single = []
     for (let i = 0; i < (quick ? 10 : 25); i++) m.single.push(await singleBan(a, b))
-    // A's own path: the same storm into the watching jail with and without the cluster action.
-    const clusterStorm = await storm(a, b, n)
+    // A's own path: the same storm into the watching jail with and without the cluster action. B's
+    // daemon is paused meanwhile: on one machine its fail2ban-client processes would take A's CPU,
+    // which in a fleet is another host's.
+    b.daemon.child.kill("SIGSTOP")
+    const clusterStorm = await storm(a, b, n, 120_000, async (ips) => {
+      const wanted = new Set(ips)
+      await until(() => a.fail2ban.stamps("sshd").filter((s) => wanted.has(s.ip)).length === n, 60_000, "A's storm")
+      b.daemon.child.kill("SIGCONT")
+    })
     m.gapCluster = medianGapMs(a.fail2ban.stamps("sshd"), clusterStorm.ips)
     const plainIps = freshAddresses(n)
-    fail2banClient(a.fail2ban.socket, "set", "plain", "banip", ...plainIps)
+    const plainCall = fail2banClientAsync(a.fail2ban.socket, "set", "plain", "banip", ...plainIps)
     await until(() => a.fail2ban.stamps("plain").filter((s) => plainIps.includes(s.ip)).length === n, 60_000, "A's plain jail")
+    await plainCall
     m.gapPlain = medianGapMs(a.fail2ban.stamps("plain"), plainIps)
     m.added = Math.max(0, m.gapCluster - m.gapPlain)
     const cut = await cutStorm(a, b, proxy, n, cutSeconds)

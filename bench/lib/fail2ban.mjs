@@ -1,7 +1,7 @@
 // A real fail2ban-server for the fleet figure: its own config dir, socket and
 // in-memory database, jails whose actions stamp each ban into a file, and the
 // shipped f2bc-daemon.py action on the watching jail.
-import { spawn, spawnSync } from "node:child_process"
+import { execFile, spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { ROOT, sleep } from "./process.mjs"
@@ -10,6 +10,18 @@ const FAIL2BAN_SERVER = "/usr/bin/fail2ban-server"
 const FAIL2BAN_CLIENT = "/usr/bin/fail2ban-client"
 
 export const hasFail2ban = () => fs.existsSync(FAIL2BAN_SERVER) && fs.existsSync(FAIL2BAN_CLIENT)
+
+/**
+ * `fail2ban-client -s SOCKET ...args` without blocking this process: `banip`
+ * returns only once the jail's actions ran, and the proxy of the fleet figure
+ * lives in this process (a blocked event loop would hold A's traffic).
+ */
+export const fail2banClientAsync = (socket, ...args) =>
+  new Promise((resolve, reject) =>
+    execFile(FAIL2BAN_CLIENT, ["-s", socket, ...args], { encoding: "utf8", timeout: 120_000 }, (error, stdout, stderr) =>
+      error === null ? resolve(stdout) : reject(new Error(`fail2ban-client ${args.join(" ").slice(0, 200)} failed: ${error.message} ${stdout}${stderr}`))
+    )
+  )
 
 /** `fail2ban-client -s SOCKET ...args`, to completion; throws unless it exits 0. */
 export const fail2banClient = (socket, ...args) => {
