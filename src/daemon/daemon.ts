@@ -14,6 +14,7 @@ import { countAction, countEvictions, countMessage, setQueueLength } from "../me
 import { makeDelivery } from "../outbox/delivery.js"
 import { handOff } from "../outbox/handoff.js"
 import type { Outbox } from "../outbox/model.js"
+import type { DaemonState } from "../state/state.js"
 import { Transport } from "../transport/transport.js"
 import { connectionKeys, makeCurrentCell } from "./connections.js"
 import { makeDedupe } from "./dedupe.js"
@@ -69,12 +70,12 @@ const registerMetrics = (config: Config): Effect.Effect<void> =>
  * the scope stops taking deliveries, then lets queued and running actions
  * finish for up to `shutdown_timeout` before the executor kills the rest.
  */
-export const startDaemon = (config: Config, outbox?: Outbox): Effect.Effect<DaemonHandle, BrokerError, Transport | Executor | Scope.Scope> =>
+export const startDaemon = (config: Config, outbox?: Outbox, state?: DaemonState): Effect.Effect<DaemonHandle, BrokerError, Transport | Executor | Scope.Scope> =>
   Effect.gen(function* () {
     const executor = yield* Executor
     yield* hostBroker(config)
     const current = makeCurrentCell(config)
-    const dedupe = makeDedupe(config.dedupe_max_entries)
+    const dedupe = state?.dedupe ?? makeDedupe(config.dedupe_max_entries)
     const board = makeStatusBoard()
     const tally = makeTally()
     const startedAt = yield* Clock.currentTimeMillis
