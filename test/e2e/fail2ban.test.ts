@@ -111,6 +111,7 @@ action = record
     dir,
     `node_name: ${name}
 log_level: 3
+state_dir: ${path.join(dir, "state")}
 ${hostsBroker ? `broker:\n  host: 127.0.0.1\n  port: ${brokerPort}\n` : ""}servers:
   - host: 127.0.0.1
     port: ${brokerPort}
