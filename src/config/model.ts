@@ -30,7 +30,12 @@ export interface ChannelConfig {
   readonly types: ReadonlyMap<string, ValueType>
   /** Set: actions ready together that differ only in the word `%key%` fills run as one process. */
   readonly batch: BatchConfig | undefined
+  /** Set: what runs at a ban's `ban_until` (scheduled in state_dir). */
+  readonly expire?: ExpireConfig | undefined
 }
+
+/** `expire_action`, compiled like `action`; `batchWord`: the word the batch key fills alone in it (expiries batch too). */
+export interface ExpireConfig { readonly action: string; readonly template: CompiledTemplate; readonly batchWord: number | undefined }
 
 /** `batch:` of a channel (never with `shell: true`). */
 export interface BatchConfig {

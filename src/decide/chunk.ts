@@ -7,9 +7,9 @@ import type { BatchConfig } from "../config/model.js"
 import type { LogLine } from "../log/batch.js"
 import { emptyLimit, Limiter, type LimitPolicy, type LimitState } from "../log/limit.js"
 import type { Delivery, Settle } from "../transport/transport.js"
-import type { DecideState, DedupeRecord, Execute, ServerPlan } from "./decision.js"
+import type { DecideState, DedupeRecord, Execute, ExpiryChange, ServerPlan } from "./decision.js"
 import { decisionLevel, decisionLine, outcomeOf } from "./outcome.js"
-import { decide } from "./pipeline.js"
+import { decide, orderKeyOf } from "./pipeline.js"
 
 /** What the interpreter does, in this order. */
 export type Step =
@@ -28,6 +28,8 @@ export type Step =
     readonly record: DedupeRecord | undefined
     /** The channel's `batch:`: the executor may run this action in one process with others. */
     readonly batch: BatchConfig | undefined
+    /** Applied to the scheduled expiries once the action is queued, like `record`. */
+    readonly expiry?: ExpiryChange
   }
   /** Acknowledge a final decision, or send back a delivery whose server a reload removed. */
   | { readonly _tag: "Settle"; readonly settle: Settle; readonly how: "Ack" | "Retry" }
@@ -63,19 +65,16 @@ export interface ChunkInput {
   readonly limitPolicy?: LimitPolicy
 }
 
-const submitOf = (plan: ServerPlan, delivery: Delivery, decision: Execute): Step => {
-  const orderKey = decision.message.fields.get(plan.orderKey)
-  return {
-    _tag: "Submit",
-    delivery,
-    argv: decision.argv,
-    timeoutMs: Math.round(decision.channel.timeout * 1000),
-    // Without the order key, the body orders repeats of one message (the raw text differs by its _id).
-    orderKey: orderKey === undefined ? `\u0000${decision.message.body}` : orderKey,
-    record: decision.record,
-    batch: decision.channel.batch
-  }
-}
+const submitOf = (plan: ServerPlan, delivery: Delivery, decision: Execute): Step => ({
+  _tag: "Submit",
+  delivery,
+  argv: decision.argv,
+  timeoutMs: Math.round(decision.channel.timeout * 1000),
+  orderKey: orderKeyOf(plan, decision.message),
+  record: decision.record,
+  batch: decision.channel.batch,
+  ...(decision.expiry === undefined ? {} : { expiry: decision.expiry })
+})
 
 /** The log lines since the last step: they come out as one `Log` step before the step that follows them. */
 class Lines {
