@@ -81,11 +81,14 @@ export const startDaemon = (config: Config, outbox?: Outbox, state?: DaemonState
     const startedAt = yield* Clock.currentTimeMillis
     // Registered before the server fibers, so it runs after they are interrupted: no new deliveries, then drain.
     const drain = yield* makeDrain(executor, () => current.get().config.shutdown_timeout)
-    const interpreter = makeInterpreter(executor, dedupe, config.queue_limit)
+    const interpreter = makeInterpreter(executor, dedupe, config.queue_limit, state?.expiries)
     const handleChunk = yield* makeIngest({ current, dedupe, tally, interpreter })
     const servers = yield* makeServers(board, handleChunk)
     // Runs first when the scope closes (finalizers run in reverse order).
     yield* drain.markStop
+    // Expiries due while the daemon was down run now; the channel's timeout and batch are the current config's.
+    if (state?.expiries !== undefined)
+      yield* state.expiries.start(executor, (name) => current.get().config.servers.flatMap((s) => s.channels).find((c) => c.name === name))
 
     yield* warnUnsigned(config).pipe(Effect.annotateLogs({ component: "daemon" }))
     yield* registerMetrics(config)

@@ -6,6 +6,7 @@ import * as Effect from "effect/Effect"
 import type { Step } from "../decide/chunk.js"
 import type { ExecutorService, SubmitResult } from "../exec/executor.js"
 import { logLines } from "../log/batch.js"
+import type { Expiries } from "../state/expiries.js"
 import { crossed, type Dedupe } from "./dedupe.js"
 
 /** How long a JetStream message whose action could not be queued waits before it is delivered again. */
@@ -46,7 +47,7 @@ const makeNotQueued = (queueLimit: number) => {
   }
 }
 
-export const makeInterpreter = (executor: ExecutorService, dedupe: Dedupe, queueLimit: number): Interpreter => {
+export const makeInterpreter = (executor: ExecutorService, dedupe: Dedupe, queueLimit: number, expiries?: Expiries): Interpreter => {
   const notQueued = makeNotQueued(queueLimit)
 
   /**
@@ -67,7 +68,12 @@ export const makeInterpreter = (executor: ExecutorService, dedupe: Dedupe, queue
       ...(step.batch === undefined ? {} : { batch: { word: step.batch.word, max: step.batch.max, lingerMs: Math.round(step.batch.linger * 1000) } })
     }).pipe(
       Effect.flatMap((result) =>
-        result === "Queued" ? (record === undefined ? Effect.void : dedupe.record(record, nowMs)) : notQueued(step, result)
+        result === "Queued"
+          ? Effect.zipRight(
+            record === undefined ? Effect.void : dedupe.record(record, nowMs),
+            step.expiry === undefined || expiries === undefined ? Effect.void : expiries.apply(step.expiry)
+          )
+          : notQueued(step, result)
       ),
       Effect.annotateLogs({ channel: delivery.channel })
     )

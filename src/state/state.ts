@@ -14,11 +14,14 @@ import type { OutboxError } from "../outbox/model.js"
 import { prepareStateDir } from "../outbox/file.js"
 import { makeSeenTable } from "../trust/index.js"
 import type { JournalError } from "./journal.js"
+import { openExpiries, type Expiries } from "./expiries.js"
 import { openSeenJournal } from "./seen.js"
 
 export interface DaemonState {
   /** The table of executed ids, loaded from `seen` and appending to it. */
   readonly dedupe: Dedupe
+  /** The scheduled expiries, when a channel has `expire_action`. */
+  readonly expiries: Expiries | undefined
 }
 
 const channels = (config: Config) => config.servers.flatMap((server) => server.channels)
@@ -28,7 +31,7 @@ const channels = (config: Config) => config.servers.flatMap((server) => server.c
  * replay guard) or an `expire_action`. Otherwise it does not touch state_dir.
  */
 export const needsStateDir = (config: Config, hasControlSocket: boolean): boolean =>
-  hasControlSocket || channels(config).some((channel) => channel.secret_files.length > 0)
+  hasControlSocket || channels(config).some((channel) => channel.secret_files.length > 0 || channel.expire !== undefined)
 
 /** Opens state_dir (created 0700, one daemon per directory) and its journals, for the scope's lifetime. */
 export const openState = (config: Config): Effect.Effect<DaemonState, JournalError | StateFileError | OutboxError | PidFileError, Scope.Scope> =>
@@ -39,5 +42,7 @@ export const openState = (config: Config): Effect.Effect<DaemonState, JournalErr
     yield* holdPidFile(nodePath.join(dir, "daemon.pid"))
     const table = makeSeenTable(config.dedupe_max_entries)
     const seen = yield* openSeenJournal(dir, table, yield* Clock.currentTimeMillis)
-    return { dedupe: makeDedupe(config.dedupe_max_entries, table, seen.persist) }
+    // Opened whenever a channel has expire_action; kept (and run) even if a reload removes it.
+    const expiries = channels(config).some((channel) => channel.expire !== undefined) ? yield* openExpiries(dir) : undefined
+    return { dedupe: makeDedupe(config.dedupe_max_entries, table, seen.persist), expiries }
   })

@@ -1,0 +1,84 @@
+/**
+ * Ban durations end to end: a channel's expire_action runs once at the message's ban_until (± 1 s), a later
+ * ban extends it, an unban cancels it, -1 never expires, and one due while the daemon was down runs at start.
+ */
+import * as path from "node:path"
+import { afterEach, describe, expect, it } from "vitest"
+import { runF2bc, startBroker, startF2bc, stopAll, tempDir, timedRecorder, waitUntil, writeConfig } from "../support/harness.js"
+
+afterEach(stopAll)
+
+const setup = async () => {
+  const dir = tempDir()
+  const timed = timedRecorder(dir)
+  const broker = await startBroker()
+  const config = writeConfig(
+    dir,
+    `node_name: receiver
+log_level: 3
+state_dir: ${path.join(dir, "state")}
+servers:
+  - host: 127.0.0.1
+    port: ${broker.port}
+    channels:
+      - name: Fail2ban
+        action: "${timed.script} %action% %ip%"
+        expire_action: "${timed.script} expire %ip%"
+`
+  )
+  const start = async () => {
+    const daemon = startF2bc(["daemon", "run", "--config", config])
+    await daemon.waitFor(/connected, subscribed to Fail2ban/)
+    return daemon
+  }
+  const publish = async (message: string) => {
+    const result = await runF2bc(["publish", "--host", "127.0.0.1", "-p", String(broker.port), "--node-name", "origin", "-c", "Fail2ban", "-m", message])
+    expect(result.stderr).toBe("")
+    expect(result.code).toBe(0)
+  }
+  const expired = () => timed.calls().filter((call) => call.argv[0] === "expire")
+  return { dir, timed, start, publish, expired }
+}
+
+const nowS = () => Math.floor(Date.now() / 1000)
+
+describe("expire_action at ban_until", () => {
+  it("runs once at ban_until, extended by a later ban, never after an unban or for -1", async () => {
+    const { timed, start, publish, expired } = await setup()
+    const daemon = await start()
+    const until = nowS() + 2
+    await publish("action=banip, ip=192.0.2.1, ban_until=-1")
+    await publish(`action=banip, ip=192.0.2.2, ban_until=${until}`)
+    await publish(`action=banip, ip=192.0.2.3, ban_until=${until}`)
+    await publish("action=unbanip, ip=192.0.2.3")
+    await publish(`action=banip, ip=192.0.2.4, ban_until=${until}`)
+    await publish(`action=banip, ip=192.0.2.4, ban_until=${until + 2}`)
+    await publish(`action=banip, ip=192.0.2.4, ban_until=${until + 1}`)
+    await timed.waitForCount(7)
+
+    await waitUntil(() => (expired().length >= 2 ? true : undefined), 10_000, "two expiries")
+    const runs = expired()
+    expect(runs.map((call) => call.argv)).toEqual([["expire", "192.0.2.2"], ["expire", "192.0.2.4"]])
+    expect(Math.abs(runs[0]!.start - until * 1000)).toBeLessThan(1000)
+    expect(Math.abs(runs[1]!.start - (until + 2) * 1000)).toBeLessThan(1000)
+    await daemon.waitFor(/expired: ban_until reached \d+\.\d s ago, expire_action queued/)
+    // Nothing else is left to run: the status shows an empty schedule.
+    expect(daemon.output()).not.toMatch(/192\.0\.2\.(1|3)".*expire/)
+  })
+
+  it("an expiry due while the daemon was down runs at its next start", async () => {
+    const { start, publish, expired } = await setup()
+    const first = await start()
+    const until = nowS() + 2
+    await publish(`action=banip, ip=192.0.2.9, ban_until=${until}`)
+    await first.waitFor(/action executed/)
+    await first.stop()
+    await waitUntil(() => (Date.now() > until * 1000 + 500 ? true : undefined), 5000, "ban_until to pass")
+    expect(expired()).toEqual([])
+
+    const second = await start()
+    await second.waitFor(/expiries .*: 1 expiry scheduled from before the start/)
+    await waitUntil(() => (expired().length >= 1 ? true : undefined), 5000, "the expiry at start")
+    expect(expired().map((call) => call.argv)).toEqual([["expire", "192.0.2.9"]])
+  })
+})
