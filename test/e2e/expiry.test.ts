@@ -31,8 +31,8 @@ servers:
     await daemon.waitFor(/connected, subscribed to Fail2ban/)
     return daemon
   }
-  const publish = async (message: string) => {
-    const result = await runF2bc(["publish", "--host", "127.0.0.1", "-p", String(broker.port), "--node-name", "origin", "-c", "Fail2ban", "-m", message])
+  const publish = async (message: string, extra: ReadonlyArray<string> = []) => {
+    const result = await runF2bc(["publish", "--host", "127.0.0.1", "-p", String(broker.port), "--node-name", "origin", "-c", "Fail2ban", "-m", message, ...extra])
     expect(result.stderr).toBe("")
     expect(result.code).toBe(0)
   }
@@ -47,8 +47,9 @@ describe("expire_action at ban_until", () => {
     const { timed, start, publish, expired } = await setup()
     const daemon = await start()
     const until = nowS() + 2
-    await publish("action=banip, ip=192.0.2.1, ban_until=-1")
-    await publish(`action=banip, ip=192.0.2.2, ban_until=${until}`)
+    // --ban-until appends ban_until (the full CLI reads --ban-until=-1, the fast path --ban-until N).
+    await publish("action=banip, ip=192.0.2.1", ["--ban-until=-1"])
+    await publish("action=banip, ip=192.0.2.2", ["--ban-until", String(until)])
     await publish(`action=banip, ip=192.0.2.3, ban_until=${until}`)
     await publish("action=unbanip, ip=192.0.2.3")
     await publish(`action=banip, ip=192.0.2.4, ban_until=${until}`)
@@ -61,7 +62,8 @@ describe("expire_action at ban_until", () => {
     expect(runs.map((call) => call.argv)).toEqual([["expire", "192.0.2.2"], ["expire", "192.0.2.4"]])
     expect(Math.abs(runs[0]!.start - until * 1000)).toBeLessThan(1000)
     expect(Math.abs(runs[1]!.start - (until + 2) * 1000)).toBeLessThan(1000)
-    await daemon.waitFor(/expired: ban_until reached \d+\.\d s ago, expire_action queued/)
+    await daemon.waitFor(/expired: ban_until reached -?\d+\.\d s ago, expire_action queued/)
+    expect(daemon.output()).toMatch(/ip=192\.0\.2\.1, ban_until=-1, _id=/)
     // Nothing else is left to run: the status shows an empty schedule.
     expect(daemon.output()).not.toMatch(/192\.0\.2\.(1|3)".*expire/)
   })
