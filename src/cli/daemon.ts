@@ -80,6 +80,11 @@ const describeStatus = (status: StatusSnapshot, now: number): ReadonlyArray<stri
     for (const server of outbox.servers)
       lines.push(`outbox ${server.server}: ${server.pending} pending, ${server.delivered} delivered, ${server.dropped} dropped`)
   }
+  const expiries = status.expiries
+  if (expiries !== undefined) {
+    const next = expiries.next_due_ms
+    lines.push(`expiries: ${expiries.scheduled} scheduled` + (next === undefined ? "" : `, next at ${DateTime.formatIso(DateTime.unsafeMake(next))} (in ${Math.max(0, Math.round((next - now) / 1000))} s)`))
+  }
   return lines
 }
 

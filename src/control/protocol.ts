@@ -59,7 +59,9 @@ export const StatusSnapshot = Schema.Struct({
     entries: Schema.Number,
     oldest_age_seconds: Schema.Number,
     servers: Schema.Array(Schema.Struct({ server: Schema.String, pending: Schema.Number, delivered: Schema.Number, dropped: Schema.Number }))
-  }))
+  })),
+  /** The scheduled expiries, when a channel has `expire_action`: how many, and the next one's due time (epoch ms). */
+  expiries: Schema.optional(Schema.Struct({ scheduled: Schema.Number, next_due_ms: Schema.optional(Schema.Number) }))
 })
 export type StatusSnapshot = typeof StatusSnapshot.Type
 

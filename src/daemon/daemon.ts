@@ -14,6 +14,7 @@ import { countAction, countEvictions, countMessage, setQueueLength } from "../me
 import { makeDelivery } from "../outbox/delivery.js"
 import { handOff } from "../outbox/handoff.js"
 import type { Outbox } from "../outbox/model.js"
+import type { Expiries } from "../state/expiries.js"
 import type { DaemonState } from "../state/state.js"
 import { Transport } from "../transport/transport.js"
 import { connectionKeys, makeCurrentCell } from "./connections.js"
@@ -70,6 +71,11 @@ const registerMetrics = (config: Config): Effect.Effect<void> =>
  * the scope stops taking deliveries, then lets queued and running actions
  * finish for up to `shutdown_timeout` before the executor kills the rest.
  */
+const expiriesFigures = (expiries: Expiries) => {
+  const { scheduled, next_due_ms } = expiries.figures()
+  return next_due_ms === undefined ? { scheduled } : { scheduled, next_due_ms }
+}
+
 export const startDaemon = (config: Config, outbox?: Outbox, state?: DaemonState): Effect.Effect<DaemonHandle, BrokerError, Transport | Executor | Scope.Scope> =>
   Effect.gen(function* () {
     const executor = yield* Executor
@@ -114,7 +120,8 @@ export const startDaemon = (config: Config, outbox?: Outbox, state?: DaemonState
       servers: board.servers(),
       messages: tally.snapshot(),
       actions,
-      ...(outbox === undefined ? {} : { outbox: outbox.figures(now) })
+      ...(outbox === undefined ? {} : { outbox: outbox.figures(now) }),
+      ...(state?.expiries === undefined ? {} : { expiries: expiriesFigures(state.expiries) })
     }))
     const publish = (channel: string, message: string): Effect.Effect<PublishAnswer> =>
       outbox === undefined ? Effect.succeed(NO_OUTBOX) : handOff(outbox, current.get().config, channel, message)

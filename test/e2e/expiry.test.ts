@@ -17,6 +17,7 @@ const setup = async () => {
     `node_name: receiver
 log_level: 3
 state_dir: ${path.join(dir, "state")}
+pid_file: ${path.join(dir, "f2bc.pid")}
 servers:
   - host: 127.0.0.1
     port: ${broker.port}
@@ -37,7 +38,7 @@ servers:
     expect(result.code).toBe(0)
   }
   const expired = () => timed.calls().filter((call) => call.argv[0] === "expire")
-  return { dir, timed, start, publish, expired }
+  return { dir, config, timed, start, publish, expired }
 }
 
 const nowS = () => Math.floor(Date.now() / 1000)
@@ -66,6 +67,25 @@ describe("expire_action at ban_until", () => {
     expect(daemon.output()).toMatch(/ip=192\.0\.2\.1, ban_until=-1, _id=/)
     // Nothing else is left to run: the status shows an empty schedule.
     expect(daemon.output()).not.toMatch(/192\.0\.2\.(1|3)".*expire/)
+  })
+
+  it("daemon status shows the schedule; check explains what a message would schedule or cancel", async () => {
+    const { config, timed, start, publish } = await setup()
+    const daemon = await start()
+    const until = nowS() + 3600
+    await publish(`action=banip, ip=192.0.2.20, ban_until=${until}`)
+    await timed.waitForCount(1)
+    await daemon.waitFor(/action executed/)
+    const status = await runF2bc(["daemon", "status", "--config", config])
+    expect(status.stdout).toContain(`expiries: 1 scheduled, next at ${new Date(until * 1000).toISOString()} (in `)
+    expect(status.stdout).toMatch(/\(in 3[56]\d\d s\)/)
+
+    const check = await runF2bc(["check", "--config", config, "-c", "Fail2ban", "-m", `action=banip, ip=192.0.2.21, ban_until=${until}`])
+    expect(check.stdout).toContain(`would schedule expire_action at ${new Date(until * 1000).toISOString()} (ban_until ${until}): ["${timed.script}","expire","192.0.2.21"]`)
+    const unban = await runF2bc(["check", "--config", config, "-c", "Fail2ban", "-m", "action=unbanip, ip=192.0.2.21"])
+    expect(unban.stdout).toContain(`would cancel a scheduled expiry of ["${timed.script}","expire","192.0.2.21"]`)
+    const bad = await runF2bc(["check", "--config", config, "-c", "Fail2ban", "-m", "action=banip, ip=192.0.2.21, ban_until=soon"])
+    expect(bad.stdout).toContain("rejected at types: ban_until=")
   })
 
   it("an expiry due while the daemon was down runs at its next start", async () => {
