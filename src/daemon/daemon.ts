@@ -71,6 +71,16 @@ const registerMetrics = (config: Config): Effect.Effect<void> =>
  * the scope stops taking deliveries, then lets queued and running actions
  * finish for up to `shutdown_timeout` before the executor kills the rest.
  */
+/** What a reload cannot open: the state files are opened at start (state/state.ts). */
+const warnStateNeedsRestart = (next: Config, state: DaemonState | undefined): Effect.Effect<void> => {
+  const channels = next.servers.flatMap((server) => server.channels)
+  const missing = [
+    ...(state === undefined && channels.some((c) => c.secret_files.length > 0) ? ["the signed channels' replay guard stays in memory (state_dir)"] : []),
+    ...(state?.expiries === undefined && channels.some((c) => c.expire !== undefined) ? ["expire_action schedules nothing"] : [])
+  ]
+  return missing.length === 0 ? Effect.void : Effect.logWarning(`until a restart, ${missing.join("; ")}: state_dir is opened at start`)
+}
+
 const expiriesFigures = (expiries: Expiries) => {
   const { scheduled, next_due_ms } = expiries.figures()
   return next_due_ms === undefined ? { scheduled } : { scheduled, next_due_ms }
@@ -111,7 +121,8 @@ export const startDaemon = (config: Config, outbox?: Outbox, state?: DaemonState
 
     const reloadServers = yield* makeReload(config, current, servers)
     const reload = (next: Config) =>
-      Effect.tap(reloadServers(next), () => (delivery === undefined ? Effect.void : delivery.sync(current.get().config)))
+      Effect.tap(reloadServers(next), () =>
+        Effect.zipRight(delivery === undefined ? Effect.void : delivery.sync(current.get().config), warnStateNeedsRestart(next, state)))
     const status: Effect.Effect<StatusSnapshot> = Effect.map(Effect.zip(executor.stats, Clock.currentTimeMillis), ([actions, now]) => ({
       pid: process.pid,
       node_name: current.get().config.node_name,

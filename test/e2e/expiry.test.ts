@@ -2,6 +2,7 @@
  * Ban durations end to end: a channel's expire_action runs once at the message's ban_until (± 1 s), a later
  * ban extends it, an unban cancels it, -1 never expires, and one due while the daemon was down runs at start.
  */
+import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import { runF2bc, startBroker, startF2bc, stopAll, tempDir, timedRecorder, waitUntil, writeConfig } from "../support/harness.js"
@@ -102,5 +103,16 @@ describe("expire_action at ban_until", () => {
     await second.waitFor(/expiries .*: 1 expiry scheduled from before the start/)
     await waitUntil(() => (expired().length >= 1 ? true : undefined), 5000, "the expiry at start")
     expect(expired().map((call) => call.argv)).toEqual([["expire", "192.0.2.9"]])
+  })
+
+  it("a reload that adds expire_action says it needs a restart (state files are opened at start)", async () => {
+    const { config, start } = await setup()
+    const withExpiry = fs.readFileSync(config, "utf8")
+    fs.writeFileSync(config, withExpiry.replace(/^ *expire_action: .*\n/m, ""))
+    const daemon = await start()
+    fs.writeFileSync(config, withExpiry)
+    const from = daemon.output().length
+    expect((await runF2bc(["daemon", "reload", "--config", config])).code).toBe(0)
+    await daemon.waitFor(/until a restart, expire_action schedules nothing: state_dir is opened at start/, 10_000, from)
   })
 })
