@@ -10,11 +10,20 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { randomBytes } from "node:crypto"
 import { CHECK_ORIGIN, checkMessage } from "../decide/check.js"
+import type { ExpiryChange } from "../decide/decision.js"
 import { rejectionLine } from "../decide/rejection.js"
 import { escapeUnsafe } from "../text/untrusted.js"
 import { serverName } from "../transport/transport.js"
 import { CliExit, usageError } from "./exit.js"
 import { channel, channelHint, configPath, loadConfigBeside, message } from "./options.js"
+
+/** What the message would do to the channel's scheduled expiries. */
+const describeExpiry = (change: ExpiryChange): string =>
+  change._tag === "Cancel"
+    ? `would cancel a scheduled expiry of ${JSON.stringify(change.argv)}`
+    : change.banUntilS < 0
+    ? "no end (ban_until -1): nothing scheduled, an expiry already scheduled for it is dropped"
+    : `would schedule expire_action at ${new Date(change.banUntilS * 1000).toISOString()} (ban_until ${change.banUntilS}): ${JSON.stringify(change.target.argv)}`
 
 export const checkCommand = Command.make(
   "check",
@@ -43,6 +52,7 @@ export const checkCommand = Command.make(
       if (decision._tag === "Execute") {
         executing++
         yield* Console.log(`${where}: would run ${escapeUnsafe(JSON.stringify(decision.argv))}`)
+        if (decision.expiry !== undefined) yield* Console.log(`${where}: ${escapeUnsafe(describeExpiry(decision.expiry))}`)
       } else if (decision.rejection._tag === "Quorum" && decision.rejection.verdict._tag === "Held") {
         // Accepted, and waiting for more origins: it runs once they sent it too.
         executing++

@@ -83,6 +83,11 @@ const describeStatus = (status: StatusSnapshot, now: number): ReadonlyArray<stri
   const quorum = status.quorum
   if (quorum !== undefined)
     lines.push(`quorum: ${quorum.held} action(s) held` + (quorum.held > 0 ? `, oldest ${quorum.oldest_age_seconds} s old` : ""))
+  const expiries = status.expiries
+  if (expiries !== undefined) {
+    const next = expiries.next_due_ms
+    lines.push(`expiries: ${expiries.scheduled} scheduled` + (next === undefined ? "" : `, next at ${DateTime.formatIso(DateTime.unsafeMake(next))} (in ${Math.max(0, Math.round((next - now) / 1000))} s)`))
+  }
   return lines
 }
 

@@ -12,7 +12,7 @@ import * as Option from "effect/Option"
 import { integer } from "./conventions.js"
 import { usageError } from "./exit.js"
 import { configPath, channel, message } from "./options.js"
-import { publish } from "./publishRun.js"
+import { publish, withBanUntil } from "./publishRun.js"
 
 const host = Options.text("host").pipe(Options.withDescription("publish only to this server"), Options.optional)
 const port = integer("port").pipe(
@@ -33,6 +33,11 @@ const nodeName = Options.text("node-name").pipe(
   Options.optional
 )
 
+const banUntil = integer("ban-until").pipe(
+  Options.withDescription("append ban_until=N: unix seconds when the ban ends (-1: no end; use --ban-until=-1)"),
+  Options.optional
+)
+
 const viaDaemon = Options.boolean("via-daemon").pipe(
   Options.withDescription("hand the message to the local daemon's outbox (its control socket) instead of sending it; prints the id once recorded")
 )
@@ -46,7 +51,7 @@ const controlSocket = Options.text("control-socket").pipe(
  * (publishArgv.ts) reads argv as @effect/cli does. `--via-daemon` and
  * `--control-socket` are the full CLI's only: the fast path never reads them.
  */
-export const publishOptions = { channel, message, host, port, config: configPath, timeout, secretFile, nodeName }
+export const publishOptions = { channel, message, host, port, config: configPath, timeout, secretFile, nodeName, banUntil }
 
 /** `--via-daemon`: the flags that only make sense when publish sends itself are refused there. */
 const handOff = (args: Command.Command.ParseConfig<typeof publishOptions> & { readonly controlSocket: Option.Option<string> }) =>
@@ -57,8 +62,9 @@ const handOff = (args: Command.Command.ParseConfig<typeof publishOptions> & { re
       ["--secret-file", Option.isSome(args.secretFile)],
       ["--node-name", Option.isSome(args.nodeName)]
     ]
+    const message = yield* withBanUntil(args.message, args.banUntil)
     const { publishViaDaemon } = yield* Effect.promise(() => import("./viaDaemon.js"))
-    return yield* publishViaDaemon({ ...args, sendFlags: given.flatMap(([flag, set]) => (set ? [flag] : [])) })
+    return yield* publishViaDaemon({ ...args, message, sendFlags: given.flatMap(([flag, set]) => (set ? [flag] : [])) })
   })
 
 export const publishCommand = Command.make(

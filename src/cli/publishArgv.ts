@@ -5,7 +5,7 @@
 import * as Option from "effect/Option"
 import type { PublishArgs } from "./publishRun.js"
 
-type Flag = "channel" | "message" | "host" | "port" | "config" | "timeout" | "secretFile" | "nodeName"
+type Flag = "channel" | "message" | "host" | "port" | "config" | "timeout" | "secretFile" | "nodeName" | "banUntil"
 
 /** Every option of `publish` (src/cli/publish.ts) with a value, by each of its exact spellings. */
 const FLAGS: ReadonlyMap<string, Flag> = new Map([
@@ -19,7 +19,8 @@ const FLAGS: ReadonlyMap<string, Flag> = new Map([
   ["--config", "config"],
   ["--timeout", "timeout"],
   ["--secret-file", "secretFile"],
-  ["--node-name", "nodeName"]
+  ["--node-name", "nodeName"],
+  ["--ban-until", "banUntil"]
 ])
 
 /** The default of `--timeout` in publish.ts. */
@@ -54,7 +55,8 @@ export const readPublishArgv = (args: ReadonlyArray<string>): PublishArgs | unde
   const message = given.get("message")
   const port = integerOf(given.get("port"))
   const timeout = integerOf(given.get("timeout"))
-  if (channel === undefined || message === undefined || port === undefined || timeout === undefined) return undefined
+  const banUntil = integerOf(given.get("banUntil"))
+  if (channel === undefined || message === undefined || port === undefined || timeout === undefined || banUntil === undefined) return undefined
   return {
     channel,
     message,
@@ -63,6 +65,7 @@ export const readPublishArgv = (args: ReadonlyArray<string>): PublishArgs | unde
     config: Option.fromNullable(given.get("config")),
     timeout: Option.getOrElse(timeout, () => DEFAULT_TIMEOUT),
     secretFile: Option.fromNullable(given.get("secretFile")),
-    nodeName: Option.fromNullable(given.get("nodeName"))
+    nodeName: Option.fromNullable(given.get("nodeName")),
+    banUntil
   }
 }

@@ -41,7 +41,21 @@ export interface PublishArgs {
   readonly timeout: number
   readonly secretFile: Option.Option<string>
   readonly nodeName: Option.Option<string>
+  /** `--ban-until N`: appended to the message as `ban_until=N`. */
+  readonly banUntil: Option.Option<number>
 }
+
+/** The message with `, ban_until=N` appended when `--ban-until` is given (a key=value message only; N ≥ -1). */
+export const withBanUntil = (message: string, banUntil: Option.Option<number>) =>
+  Option.match(banUntil, {
+    onNone: () => Effect.succeed(message),
+    onSome: (n) =>
+      n < -1
+        ? Effect.fail(usageError(`--ban-until must be unix seconds, or -1 for no end, got ${n}`))
+        : !message.includes("=")
+        ? Effect.fail(usageError("--ban-until needs a key=value message (it appends ban_until=N)"))
+        : Effect.succeed(`${message}, ban_until=${n}`)
+  })
 
 const DEFAULT_PORT = 1986
 const DEFAULT_HOST = "127.0.0.1"
@@ -175,7 +189,8 @@ const confirmAll = (targets: ReadonlyArray<Target>, channelName: string, lines: 
 /** Validates, targets, stamps, signs, sends and confirms; fails with a CliExit (exit 2 refusals, exit 1 unconfirmed). */
 export const publish = (args: PublishArgs) =>
   Effect.gen(function* () {
-    const parsed = yield* validate(args.channel, args.message)
+    const text = yield* withBanUntil(args.message, args.banUntil)
+    const parsed = yield* validate(args.channel, text)
     if (args.timeout < 1 || args.timeout > 3600)
       return yield* Effect.fail(usageError(`--timeout must be from 1 to 3600 seconds, got ${args.timeout}`))
     if (Option.isSome(args.nodeName) && !isNodeName(args.nodeName.value))
@@ -185,7 +200,7 @@ export const publish = (args: PublishArgs) =>
     if (parsed.kind === "plain" && targets.some((target) => target.secret !== undefined))
       return yield* Effect.fail(usageError(PLAIN_SIGNED))
     // One envelope for every server: the same _id lets a daemon that hears it twice run it once.
-    const enveloped = appendEnvelope(args.message, newEnvelope(origin, yield* Clock.currentTimeMillis, randomBytes))
+    const enveloped = appendEnvelope(text, newEnvelope(origin, yield* Clock.currentTimeMillis, randomBytes))
     const lines = targets.map((target) => wireText(parsed, enveloped, args.channel, target))
     for (const line of lines) {
       const bytes = Buffer.byteLength(`announce ${args.channel} ${line}`, "utf8")

@@ -11,7 +11,7 @@ import { compileTemplate, soleWordOf, type CompiledTemplate } from "../action/in
 import { DEFAULT_TYPES, makeIgnoreList, nodeNameOf, parseRange, parseValueType, type Range, type ValueType } from "../trust/index.js"
 import { ConfigError } from "./errors.js"
 import { friendlyIssues } from "./issues.js"
-import { Defaults, type BatchConfig, type ChannelConfig, type Config, type MetricsConfig, type NatsServerConfig, type ServerConfig } from "./model.js"
+import { Defaults, type BatchConfig, type ChannelConfig, type Config, type ExpireConfig, type MetricsConfig, type NatsServerConfig, type ServerConfig } from "./model.js"
 import { consumerNameOf } from "./nats.js"
 import { pathKey, toConfigIssues, type IssuePath, type PathIssue } from "./path.js"
 import { resolveQuorum } from "./quorum.js"
@@ -200,6 +200,7 @@ const resolveChannel = (
       : typeof channel.secret_file === "string"
       ? [channel.secret_file]
       : channel.secret_file
+    const expire = channel.expire_action === undefined ? undefined : yield* resolveExpire(channel.expire_action, channel.shell, batch, [...path, "expire_action"])
     return {
       name: channel.name,
       action: channel.action,
@@ -212,8 +213,20 @@ const resolveChannel = (
       secrets: [],
       types,
       batch,
-      ...(channel.quorum === undefined ? {} : { quorum: resolveQuorum(channel.quorum) })
+      ...(channel.quorum === undefined ? {} : { quorum: resolveQuorum(channel.quorum) }),
+      ...(expire === undefined ? {} : { expire })
     }
+  })
+
+// rules.ts has already reported an expire_action that does not compile. Expiries batch when the batch key fills a word of their own.
+const resolveExpire = (action: string, shell: boolean, batch: BatchConfig | undefined, path: IssuePath): Resolved<ExpireConfig> =>
+  Either.mapBoth(compileTemplate(action, { shell }), {
+    onLeft: (error) => [{ path, message: error.detail }],
+    onRight: (template) => ({
+      action,
+      template,
+      batchWord: batch === undefined ? undefined : Either.getOrUndefined(soleWordOf(template, batch.key))
+    })
   })
 
 // rules.ts has already reported a batch key that does not fill a word alone (or a shell action).

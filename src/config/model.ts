@@ -33,7 +33,12 @@ export interface ChannelConfig {
   readonly batch: BatchConfig | undefined
   /** Set (signed channels only): an action runs once `origins` distinct `_origin`s sent it within `window`. */
   readonly quorum?: QuorumConfig
+  /** Set: what runs at a ban's `ban_until` (scheduled in state_dir). */
+  readonly expire?: ExpireConfig | undefined
 }
+
+/** `expire_action`, compiled like `action`; `batchWord`: the word the batch key fills alone in it (expiries batch too). */
+export interface ExpireConfig { readonly action: string; readonly template: CompiledTemplate; readonly batchWord: number | undefined }
 
 /** `batch:` of a channel (never with `shell: true`). */
 export interface BatchConfig {

@@ -120,12 +120,15 @@ const channelNameProblem = (name: string): string | undefined =>
     : Either.match(validateChannelName(name), { onLeft: (error) => error.message, onRight: () => undefined })
 
 const actionIssues = (channel: unknown, channelPath: IssuePath): ReadonlyArray<PathIssue> => {
-  const action = field(channel, "action")
   const shell = field(channel, "shell") ?? false
-  if (typeof action !== "string" || typeof shell !== "boolean") return []
-  return Either.match(compileTemplate(action, { shell }), {
-    onLeft: (error) => [{ path: [...channelPath, "action"], message: error.detail }],
-    onRight: () => []
+  if (typeof shell !== "boolean") return []
+  return (["action", "expire_action"] as const).flatMap((key) => {
+    const action = field(channel, key)
+    if (typeof action !== "string") return []
+    return Either.match(compileTemplate(action, { shell }), {
+      onLeft: (error) => [{ path: [...channelPath, key], message: error.detail }],
+      onRight: () => []
+    })
   })
 }
 

@@ -61,7 +61,9 @@ export const StatusSnapshot = Schema.Struct({
     servers: Schema.Array(Schema.Struct({ server: Schema.String, pending: Schema.Number, delivered: Schema.Number, dropped: Schema.Number }))
   })),
   /** Actions held at their quorum, when a channel has `quorum:`. */
-  quorum: Schema.optional(Schema.Struct({ held: Schema.Number, oldest_age_seconds: Schema.Number }))
+  quorum: Schema.optional(Schema.Struct({ held: Schema.Number, oldest_age_seconds: Schema.Number })),
+  /** The scheduled expiries, when a channel has `expire_action`: how many, and the next one's due time (epoch ms). */
+  expiries: Schema.optional(Schema.Struct({ scheduled: Schema.Number, next_due_ms: Schema.optional(Schema.Number) }))
 })
 export type StatusSnapshot = typeof StatusSnapshot.Type
 

@@ -14,6 +14,8 @@ import { countAction, countEvictions, countMessage, setQueueLength } from "../me
 import { makeDelivery } from "../outbox/delivery.js"
 import { handOff } from "../outbox/handoff.js"
 import type { Outbox } from "../outbox/model.js"
+import type { Expiries } from "../state/expiries.js"
+import type { DaemonState } from "../state/state.js"
 import { Transport } from "../transport/transport.js"
 import { connectionKeys, makeCurrentCell } from "./connections.js"
 import { makeDedupe } from "./dedupe.js"
@@ -79,23 +81,41 @@ const registerMetrics = (config: Config): Effect.Effect<void> =>
  * the scope stops taking deliveries, then lets queued and running actions
  * finish for up to `shutdown_timeout` before the executor kills the rest.
  */
-export const startDaemon = (config: Config, outbox?: Outbox): Effect.Effect<DaemonHandle, BrokerError, Transport | Executor | Scope.Scope> =>
+/** What a reload cannot open: the state files are opened at start (state/state.ts). */
+const warnStateNeedsRestart = (next: Config, state: DaemonState | undefined): Effect.Effect<void> => {
+  const channels = next.servers.flatMap((server) => server.channels)
+  const missing = [
+    ...(state === undefined && channels.some((c) => c.secret_files.length > 0) ? ["the signed channels' replay guard stays in memory (state_dir)"] : []),
+    ...(state?.expiries === undefined && channels.some((c) => c.expire !== undefined) ? ["expire_action schedules nothing"] : [])
+  ]
+  return missing.length === 0 ? Effect.void : Effect.logWarning(`until a restart, ${missing.join("; ")}: state_dir is opened at start`)
+}
+
+const expiriesFigures = (expiries: Expiries) => {
+  const { scheduled, next_due_ms } = expiries.figures()
+  return next_due_ms === undefined ? { scheduled } : { scheduled, next_due_ms }
+}
+
+export const startDaemon = (config: Config, outbox?: Outbox, state?: DaemonState): Effect.Effect<DaemonHandle, BrokerError, Transport | Executor | Scope.Scope> =>
   Effect.gen(function* () {
     const executor = yield* Executor
     yield* hostBroker(config)
     const current = makeCurrentCell(config)
-    const dedupe = makeDedupe(config.dedupe_max_entries)
+    const dedupe = state?.dedupe ?? makeDedupe(config.dedupe_max_entries)
     const quorum = makeQuorumHolds(config.quorum_max_entries)
     const board = makeStatusBoard()
     const tally = makeTally()
     const startedAt = yield* Clock.currentTimeMillis
     // Registered before the server fibers, so it runs after they are interrupted: no new deliveries, then drain.
     const drain = yield* makeDrain(executor, () => current.get().config.shutdown_timeout)
-    const interpreter = makeInterpreter(executor, dedupe, config.queue_limit, quorum)
+    const interpreter = makeInterpreter(executor, dedupe, config.queue_limit, quorum, state?.expiries)
     const handleChunk = yield* makeIngest({ current, dedupe, tally, interpreter, quorum })
     const servers = yield* makeServers(board, handleChunk)
     // Runs first when the scope closes (finalizers run in reverse order).
     yield* drain.markStop
+    // Expiries due while the daemon was down run now; the channel's timeout and batch are the current config's.
+    if (state?.expiries !== undefined)
+      yield* state.expiries.start(executor, (name) => current.get().config.servers.flatMap((s) => s.channels).find((c) => c.name === name))
 
     yield* warnUnsigned(config).pipe(Effect.annotateLogs({ component: "daemon" }))
     yield* registerMetrics(config)
@@ -112,7 +132,8 @@ export const startDaemon = (config: Config, outbox?: Outbox): Effect.Effect<Daem
 
     const reloadServers = yield* makeReload(config, current, servers)
     const reload = (next: Config) =>
-      Effect.tap(reloadServers(next), () => (delivery === undefined ? Effect.void : delivery.sync(current.get().config)))
+      Effect.tap(reloadServers(next), () =>
+        Effect.zipRight(delivery === undefined ? Effect.void : delivery.sync(current.get().config), warnStateNeedsRestart(next, state)))
     const status: Effect.Effect<StatusSnapshot> = Effect.map(Effect.zip(executor.stats, Clock.currentTimeMillis), ([actions, now]) => ({
       pid: process.pid,
       node_name: current.get().config.node_name,
@@ -122,7 +143,8 @@ export const startDaemon = (config: Config, outbox?: Outbox): Effect.Effect<Daem
       messages: tally.snapshot(),
       actions,
       ...(outbox === undefined ? {} : { outbox: outbox.figures(now) }),
-      ...(hasQuorum(current.get().config) ? { quorum: quorumStatus(quorum.figures(now), now) } : {})
+      ...(hasQuorum(current.get().config) ? { quorum: quorumStatus(quorum.figures(now), now) } : {}),
+      ...(state?.expiries === undefined ? {} : { expiries: expiriesFigures(state.expiries) })
     }))
     const publish = (channel: string, message: string): Effect.Effect<PublishAnswer> =>
       outbox === undefined ? Effect.succeed(NO_OUTBOX) : handOff(outbox, current.get().config, channel, message)

@@ -5,7 +5,7 @@
 import * as Effect from "effect/Effect"
 import { recordExecuted, type DecideState, type DedupeRecord } from "../decide/decision.js"
 import { countEvictions } from "../metrics/metrics.js"
-import { makeSeenTable } from "../trust/index.js"
+import { makeSeenTable, type SeenEntry, type SeenTable } from "../trust/index.js"
 
 /** The first eviction is logged, then one line per 10 000, so a flood cannot flood the log. */
 const EVICTION_LOG_EVERY = 10_000
@@ -21,8 +21,15 @@ export interface Dedupe {
   readonly record: (record: DedupeRecord, nowMs: number) => Effect.Effect<void>
 }
 
-export const makeDedupe = (capacity: number): Dedupe => {
-  const table = makeSeenTable(capacity)
+/**
+ * `table` is given when state_dir's journal loaded it; `persist` (the journal's append) is given every
+ * pinned id (a signed channel's) once it is recorded, so the replay guard outlives a restart.
+ */
+export const makeDedupe = (
+  capacity: number,
+  table: SeenTable = makeSeenTable(capacity),
+  persist?: (entry: SeenEntry) => Effect.Effect<void>
+): Dedupe => {
   let evicted = 0
   const reportEvictions = (by: number): Effect.Effect<void> => {
     const before = evicted
@@ -43,7 +50,8 @@ export const makeDedupe = (capacity: number): Dedupe => {
     record: (record, nowMs) =>
       Effect.suspend(() => {
         const by = recordExecuted(table, record, nowMs)
-        return by === 0 ? Effect.void : reportEvictions(by)
+        const persisted = persist !== undefined && record.pinned ? persist({ key: record.key, at: nowMs, expires: record.expiresAtMs }) : Effect.void
+        return by === 0 ? persisted : Effect.zipRight(persisted, reportEvictions(by))
       })
   }
 }

@@ -6,6 +6,7 @@ import * as Effect from "effect/Effect"
 import type { Step } from "../decide/chunk.js"
 import type { ExecutorService, SubmitResult } from "../exec/executor.js"
 import { logLines } from "../log/batch.js"
+import type { Expiries } from "../state/expiries.js"
 import { crossed, type Dedupe } from "./dedupe.js"
 import type { QuorumHolds } from "./quorum.js"
 
@@ -47,7 +48,13 @@ const makeNotQueued = (queueLimit: number) => {
   }
 }
 
-export const makeInterpreter = (executor: ExecutorService, dedupe: Dedupe, queueLimit: number, quorum?: QuorumHolds): Interpreter => {
+export const makeInterpreter = (
+  executor: ExecutorService,
+  dedupe: Dedupe,
+  queueLimit: number,
+  quorum?: QuorumHolds,
+  expiries?: Expiries
+): Interpreter => {
   const notQueued = makeNotQueued(queueLimit)
 
   /**
@@ -69,7 +76,10 @@ export const makeInterpreter = (executor: ExecutorService, dedupe: Dedupe, queue
     }).pipe(
       Effect.flatMap((result) =>
         result === "Queued"
-          ? Effect.zipRight(record === undefined ? Effect.void : dedupe.record(record, nowMs), remember(undefined, step.quorum, nowMs))
+          ? Effect.all([
+            remember(record, step.quorum, nowMs),
+            step.expiry === undefined || expiries === undefined ? Effect.void : expiries.apply(step.expiry)
+          ], { discard: true })
           : notQueued(step, result)
       ),
       Effect.annotateLogs({ channel: delivery.channel })

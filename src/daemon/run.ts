@@ -23,6 +23,7 @@ import { holdPidFile } from "./pidfile.js"
 import { ioFriendlyScheduler } from "./scheduler.js"
 import { onSignal } from "../platform/signal.js"
 import { checkDirectory } from "./stateFile.js"
+import { needsStateDir, openState } from "../state/state.js"
 
 /** Why a reload failed: the config's error, or an unexpected one (a defect: its stack goes to the log). */
 const reloadFailure = (cause: Cause.Cause<ConfigError>): string =>
@@ -100,7 +101,9 @@ export const runForeground = (config: Config, pidFile: string | undefined, ready
         ? undefined
         : yield* makeOutbox({ dir: config.state_dir, maxEntries: config.outbox_max_entries }).pipe(Effect.annotateLogs({ component: "outbox" }))
       if (socket !== undefined) yield* checkDirectory(socket, "control socket")
-      const daemon = yield* startDaemon(config, outbox)
+      // The replay guard (and the scheduled expiries) in state_dir, when the config needs them.
+      const state = needsStateDir(config, socket !== undefined) ? yield* openState(config).pipe(Effect.annotateLogs({ component: "state" })) : undefined
+      const daemon = yield* startDaemon(config, outbox, state)
       yield* onHangup(config.source, daemon)
       if (config.metrics !== undefined) yield* serveMetrics(config.metrics)
       if (socket !== undefined) {

@@ -8,9 +8,9 @@ import type { LogLine } from "../log/batch.js"
 import { emptyLimit, Limiter, type LimitPolicy, type LimitState } from "../log/limit.js"
 import type { Delivery, Settle } from "../transport/transport.js"
 import type { Hold } from "../cluster/quorum.js"
-import type { DecideState, DedupeRecord, Execute, QuorumRecord, QuorumView, ServerPlan } from "./decision.js"
+import type { DecideState, DedupeRecord, Execute, ExpiryChange, QuorumRecord, QuorumView, ServerPlan } from "./decision.js"
 import { decisionLevel, decisionLine, outcomeOf } from "./outcome.js"
-import { decide } from "./pipeline.js"
+import { decide, orderKeyOf } from "./pipeline.js"
 
 /** What the interpreter does, in this order. */
 export type Step =
@@ -31,6 +31,8 @@ export type Step =
     readonly batch: BatchConfig | undefined
     /** On a channel with `quorum:`: the run, recorded in the quorum table once queued. */
     readonly quorum?: QuorumRecord
+    /** Applied to the scheduled expiries once the action is queued, like `record`. */
+    readonly expiry?: ExpiryChange
   }
   /** A message held or skipped at the quorum: remember its id and its count, though nothing runs. */
   | { readonly _tag: "Remember"; readonly record: DedupeRecord | undefined; readonly quorum: QuorumRecord | undefined }
@@ -70,20 +72,17 @@ export interface ChunkInput {
   readonly limitPolicy?: LimitPolicy
 }
 
-const submitOf = (plan: ServerPlan, delivery: Delivery, decision: Execute): Step => {
-  const orderKey = decision.message.fields.get(plan.orderKey)
-  return {
-    _tag: "Submit",
-    delivery,
-    argv: decision.argv,
-    timeoutMs: Math.round(decision.channel.timeout * 1000),
-    // Without the order key, the body orders repeats of one message (the raw text differs by its _id).
-    orderKey: orderKey === undefined ? `\u0000${decision.message.body}` : orderKey,
-    record: decision.record,
-    batch: decision.channel.batch,
-    ...(decision.quorum === undefined ? {} : { quorum: decision.quorum })
-  }
-}
+const submitOf = (plan: ServerPlan, delivery: Delivery, decision: Execute): Step => ({
+  _tag: "Submit",
+  delivery,
+  argv: decision.argv,
+  timeoutMs: Math.round(decision.channel.timeout * 1000),
+  orderKey: orderKeyOf(plan, decision.message),
+  record: decision.record,
+  batch: decision.channel.batch,
+  ...(decision.quorum === undefined ? {} : { quorum: decision.quorum }),
+  ...(decision.expiry === undefined ? {} : { expiry: decision.expiry })
+})
 
 /** The log lines since the last step: they come out as one `Log` step before the step that follows them. */
 class Lines {

@@ -3,6 +3,7 @@
  * rejection), and the per-server plan every decision reads. `pipeline.ts` decides, `chunk.ts` plans a chunk.
  */
 import type { Hold } from "../cluster/quorum.js"
+import type { ExpiryTarget } from "../cluster/expiry.js"
 import type { ChannelConfig, Config, ServerConfig } from "../config/model.js"
 import type { Message } from "../message/index.js"
 import type { IgnoreList, SeenTable } from "../trust/index.js"
@@ -42,7 +43,14 @@ export interface Execute {
   readonly record?: DedupeRecord
   /** On a channel with `quorum:`, the run that reached it: recorded once queued. */
   readonly quorum?: QuorumRecord
+  /** On a channel with `expire_action`: what to do to the schedule once the action is queued. */
+  readonly expiry?: ExpiryChange
 }
+
+/** A ban with `ban_until` schedules its expiry (or extends it, or with no end unschedules it); an unban cancels it. */
+export type ExpiryChange =
+  | { readonly _tag: "Schedule"; readonly target: ExpiryTarget; readonly banUntilS: number }
+  | { readonly _tag: "Cancel"; readonly argv: ReadonlyArray<string> }
 
 export interface Refused {
   readonly _tag: "Refused"

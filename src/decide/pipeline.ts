@@ -14,6 +14,7 @@ import { isReservedChannel } from "../protocol/names.js"
 import type { Delivery } from "../transport/transport.js"
 import { checkBody, checkFields, ignoredBy, readEnvelope, signerOf, verifySignature, type Envelope } from "../trust/index.js"
 import type { DecideState, Decision, Execute, ServerPlan, TrustPolicy } from "./decision.js"
+import { expiryOf } from "./expire.js"
 import type { Rejection } from "./rejection.js"
 
 export { planServer, recordExecuted, trustPolicy } from "./decision.js"
@@ -97,12 +98,15 @@ export const decide = (plan: ServerPlan, delivery: Delivery, state: DecideState)
 
   const argv = renderArgv(channel.template, { fields: message.fields, body: message.body, channel: channel.name }, channel.missing)
   if (Either.isLeft(argv)) return refuse({ _tag: "Render", error: argv.left })
+  const change = expiryOf(channel, message, orderKeyOf(plan, message))
+  if (Either.isLeft(change)) return refuse(change.left)
+  const scheduled = change.right === undefined ? {} : { expiry: change.right }
 
   // To be remembered once it is queued: a copy through another server, or a replay, is then skipped.
   // A signed channel's ids are pinned: unsigned traffic cannot evict them and reopen a replay.
   const execute: Execute = key === undefined
-    ? { _tag: "Execute", channel, message, argv: argv.right }
-    : { _tag: "Execute", channel, message, argv: argv.right, record: { key, expiresAtMs: expiry(signed, envelope, policy, state.nowMs), pinned: signed } }
+    ? { _tag: "Execute", channel, message, argv: argv.right, ...scheduled }
+    : { _tag: "Execute", channel, message, argv: argv.right, record: { key, expiresAtMs: expiry(signed, envelope, policy, state.nowMs), pinned: signed }, ...scheduled }
   if (channel.quorum === undefined || !needsQuorum(channel.quorum, message)) return execute
   // Counting keys, the counted origin is the secret that signed: one host holds one key, whatever _origin it writes.
   const origin = channel.quorum.count === "keys" ? signerOf(channel.secrets, delivery.channel, message.text) : envelope.origin
@@ -131,6 +135,9 @@ const atQuorum = (execute: Execute, quorum: QuorumConfig, origin: string | undef
   const rejection = { _tag: "Quorum", verdict, argv: execute.argv, windowMs, nowMs: state.nowMs } as const
   return { _tag: "Refused", rejection, ...(execute.record === undefined ? {} : { record: execute.record }), ...counted }
 }
+
+/** The value that orders a message's actions: its `order_key`, else its body (the raw text differs by its _id). */
+export const orderKeyOf = (plan: ServerPlan, message: Message): string => message.fields.get(plan.orderKey) ?? `\u0000${message.body}`
 
 /**
  * How long an executed id is remembered: the dedupe window, and on a signed

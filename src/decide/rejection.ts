@@ -46,7 +46,7 @@ export type Rejection =
   | ValueRejection
   | { readonly _tag: "Ignoreip"; readonly ip: string; readonly entry: string }
   | { readonly _tag: "Filter"; readonly verdict: Extract<FilterVerdict, { _tag: "Reject" }> }
-  | { readonly _tag: "Render"; readonly error: RenderError }
+  | { readonly _tag: "Render"; readonly error: RenderError; readonly expire?: boolean }
   /** Held until more origins send the same action, or skipped because it already ran (a channel's `quorum:`). */
   | {
     readonly _tag: "Quorum"
@@ -182,7 +182,9 @@ export const renderRejection = (rejection: Rejection): string => {
     case "Filter":
       return describeFilter(rejection.verdict)
     case "Render":
-      return rejection.error.message
+      return rejection.expire === true
+        ? `message has no key "${rejection.error.key}", which expire_action uses as %${rejection.error.key}%`
+        : rejection.error.message
     case "Quorum":
       return describeQuorum(rejection.verdict, rejection.nowMs)
   }

@@ -119,3 +119,11 @@ export const setOutboxGauges = (entries: number, oldestAgeSeconds: number): Effe
 
 export const countOutbox = (how: "delivered" | "dropped", server: string, by: number): Effect.Effect<void> =>
   Metric.incrementBy(Metric.tagged(how === "delivered" ? outboxDelivered : outboxDropped, "server", server), by)
+
+export const expiriesScheduled = Metric.gauge("f2bc_expiries_scheduled", { description: "Expiries scheduled (bans with ban_until on a channel with expire_action)" })
+
+export const expiriesRun = Metric.counter("f2bc_expiries_run_total", { description: "Expire actions handed to the executor at their ban_until" })
+
+export const setExpiriesScheduled = (n: number): Effect.Effect<void> => Metric.set(expiriesScheduled, n)
+
+export const countExpiriesRun = (by: number): Effect.Effect<void> => Metric.incrementBy(expiriesRun, by)

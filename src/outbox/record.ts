@@ -2,7 +2,7 @@
  * The outbox file's records, pure: how an entry and a done mark are written, how a file (or any prefix
  * of one, as `kill -9` may leave it) is read back, and which entries are still live.
  */
-import { createHash } from "node:crypto"
+import { decodeFrames, encodeFrame, type Frames } from "../state/frame.js"
 
 /** A message handed off and not yet confirmed by every target server. */
 export interface Entry {
@@ -27,21 +27,13 @@ export type OutboxRecord =
   | { readonly _tag: "Entry"; readonly entry: Entry }
   | { readonly _tag: "Done"; readonly seq: number; readonly server: string }
 
-/** `LLLLLLLL SSSSSSSS ` before the JSON: its byte length and the first 32 bits of its SHA-256, in hex. */
-const HEADER = 18
-
-const checksum = (body: Buffer): string => createHash("sha256").update(body).digest("hex").slice(0, 8)
-
-const bodyOf = (record: OutboxRecord): string =>
+const bodyOf = (record: OutboxRecord): unknown =>
   record._tag === "Done"
-    ? JSON.stringify({ d: [record.seq, record.server] })
-    : JSON.stringify({ e: [record.entry.seq, record.entry.id, record.entry.channel, record.entry.text, record.entry.plain ? 1 : 0, record.entry.origin, record.entry.acceptedMs, record.entry.targets] })
+    ? { d: [record.seq, record.server] }
+    : { e: [record.entry.seq, record.entry.id, record.entry.channel, record.entry.text, record.entry.plain ? 1 : 0, record.entry.origin, record.entry.acceptedMs, record.entry.targets] }
 
-/** One record as bytes: a torn or altered record fails its length or checksum and ends the readable part. */
-export const encodeRecord = (record: OutboxRecord): Buffer => {
-  const body = Buffer.from(bodyOf(record), "utf8")
-  return Buffer.concat([Buffer.from(`${body.length.toString(16).padStart(8, "0")} ${checksum(body)} `, "latin1"), body, Buffer.from("\n")])
-}
+/** One record as bytes (a journal frame of state/frame.ts). */
+export const encodeRecord = (record: OutboxRecord): Buffer => encodeFrame(bodyOf(record))
 
 const isStrings = (value: unknown): value is ReadonlyArray<string> => Array.isArray(value) && value.every((v) => typeof v === "string")
 
@@ -60,38 +52,10 @@ const recordOf = (json: unknown): OutboxRecord | undefined => {
 }
 
 /** What a file held: its records up to the first unreadable one, and how many bytes were readable. */
-export interface Decoded {
-  readonly records: ReadonlyArray<OutboxRecord>
-  readonly validBytes: number
-  /** Bytes after the readable part: a record torn by a crash (or damage); ignored. */
-  readonly tornBytes: number
-}
+export type Decoded = Frames<OutboxRecord>
 
 /** Reads records until the bytes end or one is torn or altered; nothing after that is trusted. */
-export const decodeRecords = (bytes: Uint8Array): Decoded => {
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  const records: Array<OutboxRecord> = []
-  let at = 0
-  while (at + HEADER <= buffer.length) {
-    const header = buffer.toString("latin1", at, at + HEADER)
-    if (!/^[0-9a-f]{8} [0-9a-f]{8} $/.test(header)) break
-    const length = parseInt(header.slice(0, 8), 16)
-    const end = at + HEADER + length
-    if (end + 1 > buffer.length || buffer[end] !== 0x0a) break
-    const body = buffer.subarray(at + HEADER, end)
-    if (checksum(body) !== header.slice(9, 17)) break
-    let record: OutboxRecord | undefined
-    try {
-      record = recordOf(JSON.parse(body.toString("utf8")))
-    } catch {
-      record = undefined
-    }
-    if (record === undefined) break
-    records.push(record)
-    at = end + 1
-  }
-  return { records, validBytes: at, tornBytes: buffer.length - at }
-}
+export const decodeRecords = (bytes: Uint8Array): Decoded => decodeFrames(bytes, recordOf)
 
 /** An entry still owed to some servers: `remaining` in the entry's target order. */
 export interface LiveEntry {

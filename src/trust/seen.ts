@@ -15,6 +15,15 @@ export interface SeenTable {
    */
   readonly record: (key: string, nowMs: number, expiresAtMs: number, pinned?: boolean) => number
   readonly size: () => number
+  /** The pinned entries live at `nowMs`, in recording order (what the replay guard keeps on disk). */
+  readonly pinnedEntries: (nowMs: number) => ReadonlyArray<SeenEntry>
+}
+
+/** One remembered id: recorded at `at`, remembered until `expires` (epoch ms). */
+export interface SeenEntry {
+  readonly key: string
+  readonly at: number
+  readonly expires: number
 }
 
 interface Entry {
@@ -127,6 +136,12 @@ export const makeSeenTable = (capacity: number): SeenTable => {
       if (expiresAtMs < earliestExpiry) earliestExpiry = expiresAtMs
       return evicted
     },
-    size
+    size,
+    pinnedEntries: (nowMs) => {
+      const live: Array<SeenEntry> = []
+      for (const [key, entry] of pinned.entries) if (entry.expires > nowMs) live.push({ key, at: entry.at, expires: entry.expires })
+      // A Map iterates in insertion order, and `record` re-inserts: that is recording order.
+      return live
+    }
   }
 }

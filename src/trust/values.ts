@@ -15,8 +15,8 @@ export type ValueType =
   | { readonly _tag: "text" }
   | { readonly _tag: "regex"; readonly source: string; readonly pattern: RegExp }
 
-/** The type of `ip` unless the config says otherwise. */
-export const DEFAULT_TYPES: ReadonlyMap<string, ValueType> = new Map([["ip", { _tag: "ip" }]])
+/** The types of `ip` and `ban_until` (unix seconds, -1 for no end) unless the config says otherwise. */
+export const DEFAULT_TYPES: ReadonlyMap<string, ValueType> = new Map<string, ValueType>([["ip", { _tag: "ip" }], ["ban_until", { _tag: "int" }]])
 
 /** Longest `name` value: a DNS name's limit, and ample for jail names. */
 export const NAME_MAX = 255

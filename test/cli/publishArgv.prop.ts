@@ -29,7 +29,7 @@ const readByCli = (args: ReadonlyArray<string>): Promise<unknown> => {
   )
 }
 
-const flags = ["--channel", "-c", "--message", "-m", "--host", "--port", "-p", "--config", "--timeout", "--secret-file", "--node-name"]
+const flags = ["--channel", "-c", "--message", "-m", "--host", "--port", "-p", "--config", "--timeout", "--secret-file", "--node-name", "--ban-until"]
 /** Near misses: other spellings, built-ins, unknown and `=` forms, which the fast path leaves to the full CLI. */
 const otherTokens = ["--Host", "-C", "--channel=Fail2ban", "--port=1986", "-cFail2ban", "--hots", "--", "--help", "-h", "--version", "--wizard", "--log-level", "--via-daemon", "--unknown", "-x"]
 const values = [
@@ -62,12 +62,12 @@ const flag = fc.constantFrom(...flags)
 const value = fc.oneof(fc.constantFrom(...values), fc.string({ maxLength: 6 }))
 /** A value the fast path takes (integers in digits), or for the integer options one it leaves to the full CLI. */
 const plainValue = (name: string) =>
-  name === "-p" || name === "--port" || name === "--timeout"
+  name === "-p" || name === "--port" || name === "--timeout" || name === "--ban-until"
     ? fc.constantFrom("1986", "10", "0012", "0", "99999", "+5", "1e3", "0x10", "1.5", "٣")
     : fc.oneof(fc.constantFrom(...values.filter((v) => v !== "" && !v.startsWith("-") && v.trim() === v)), fc.stringMatching(/^[^-\s]\S{0,5}$/))
 /** --channel and --message, and any others, each at most once (one of its spellings), in any order. */
 const wellFormed = fc
-  .subarray([["--host"], ["--port", "-p"], ["--config"], ["--timeout"], ["--secret-file"], ["--node-name"]])
+  .subarray([["--host"], ["--port", "-p"], ["--config"], ["--timeout"], ["--secret-file"], ["--node-name"], ["--ban-until"]])
   .chain((optional) => {
     const options = [["--channel", "-c"], ["--message", "-m"], ...optional]
     return fc.shuffledSubarray(options, { minLength: options.length, maxLength: options.length })

@@ -4,7 +4,7 @@
  */
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { cancelExpiry, emptyExpiryTable, NO_END, nextDue, scheduleExpiry, takeDue, type ExpiryTable } from "../../src/cluster/expiry.js"
+import { makeExpiryTable, NO_END, type ExpiryTarget } from "../../src/cluster/expiry.js"
 
 type Op =
   | { readonly _tag: "ban"; readonly ip: string; readonly until: number }
@@ -22,20 +22,23 @@ const ops = fc.array(
 )
 
 const argvOf = (ip: string) => ["fail2ban-client", "set", "cluster-sshd", "unbanip", ip]
+const targetOf = (ip: string): ExpiryTarget => ({ argv: argvOf(ip), channel: "Fail2ban", orderKey: ip })
 
 /** Runs `ops` through the table: the (ip, at ms) of every expiry run, at the ticks. */
 const simulate = (history: ReadonlyArray<Op>) => {
-  let table: ExpiryTable = emptyExpiryTable
+  const table = makeExpiryTable()
   let now = 1_000_000
   const runs: Array<{ ip: string; atMs: number; dueMs: number }> = []
   for (const op of history) {
-    if (op._tag === "ban") table = scheduleExpiry(table, argvOf(op.ip), op.until).table
-    else if (op._tag === "unban") table = cancelExpiry(table, argvOf(op.ip)).table
+    if (op._tag === "ban") table.schedule(targetOf(op.ip), op.until)
+    else if (op._tag === "unban") table.cancel(argvOf(op.ip))
     else {
       now += op.step
-      const taken = takeDue(table, now)
-      table = taken.table
-      runs.push(...taken.due.map((e) => ({ ip: e.argv[4]!, atMs: now, dueMs: e.dueMs })))
+      // nextDue is exact whenever it is asked for: nothing due when it says later.
+      const next = table.nextDue()
+      const due = table.takeDue(now)
+      expect(due.length > 0).toBe(next !== undefined && next <= now)
+      runs.push(...due.map((e) => ({ ip: e.argv[4]!, atMs: now, dueMs: e.dueMs })))
     }
   }
   return { runs, table }
@@ -77,14 +80,19 @@ describe("scheduled expiries", () => {
   })
 
   it("a later ban extends, an earlier one keeps, -1 unschedules; nextDue is the earliest", () => {
-    const argv = argvOf("192.0.2.9")
-    const first = scheduleExpiry(emptyExpiryTable, argv, 2000)
-    expect(first.change).toBe("Scheduled")
-    expect(scheduleExpiry(first.table, argv, 1500).change).toBe("Kept")
-    const later = scheduleExpiry(first.table, argv, 3000)
-    expect(later.change).toBe("Extended")
-    expect(nextDue(later.table)).toBe(3_000_000)
-    expect(scheduleExpiry(later.table, argv, NO_END).table.size).toBe(0)
-    expect(cancelExpiry(later.table, argv)).toMatchObject({ cancelled: true })
+    const target = targetOf("192.0.2.9")
+    const table = makeExpiryTable()
+    expect(table.schedule(target, 2000)).toBe("Scheduled")
+    expect(table.schedule(target, 1500)).toBe("Kept")
+    expect(table.schedule(target, 3000)).toBe("Extended")
+    expect(table.nextDue()).toBe(3_000_000)
+    expect(table.schedule(targetOf("192.0.2.8"), 2500)).toBe("Scheduled")
+    expect(table.nextDue()).toBe(2_500_000)
+    expect(table.cancel(argvOf("192.0.2.8"))).toBe(true)
+    expect(table.nextDue()).toBe(3_000_000)
+    expect(table.schedule(target, NO_END)).toBe("Unscheduled")
+    expect(table.size()).toBe(0)
+    expect(table.nextDue()).toBe(undefined)
+    expect(table.cancel(target.argv)).toBe(false)
   })
 })

@@ -34,11 +34,11 @@ describe("SPEC §6 config: defaults", () => {
     expect(c.ignoreip.ranges.map((range) => range.text)).toEqual(["127.0.0.1/8", "::1"])
   })
 
-  it("a channel without secret_file is unsigned, and every channel's types are ip: ip", () => {
+  it("a channel without secret_file is unsigned, and every channel's types are ip: ip and ban_until: int", () => {
     const channel = decoded(config()).servers[0]!.channels[0]!
     expect(channel.secret_files).toEqual([])
     expect(channel.secrets).toEqual([])
-    expect([...channel.types]).toEqual([["ip", { _tag: "ip" }]])
+    expect([...channel.types]).toEqual([["ip", { _tag: "ip" }], ["ban_until", { _tag: "int" }]])
   })
 
   it("the quick start gives its daemon a node_name of its own, so a message published from the same host runs", () => {
@@ -56,11 +56,11 @@ describe("SPEC §6 config: how the keys resolve", () => {
       channel: "        types:\n          jail: /sshd|nginx/\n          port: int"
     }))
     const [first, second] = c.servers[0]!.channels
-    expect([...first!.types.keys()]).toEqual(["ip", "jail", "port"])
+    expect([...first!.types.keys()]).toEqual(["ip", "ban_until", "jail", "port"])
     expect(first!.types.get("ip")).toEqual({ _tag: "cidr" })
     expect(first!.types.get("jail")).toMatchObject({ _tag: "regex", source: "/sshd|nginx/" })
     expect(first!.types.get("port")).toEqual({ _tag: "int" })
-    expect([...second!.types]).toEqual([["ip", { _tag: "cidr" }], ["jail", { _tag: "name" }]])
+    expect([...second!.types]).toEqual([["ip", { _tag: "cidr" }], ["ban_until", { _tag: "int" }], ["jail", { _tag: "name" }]])
   })
 
   it("secret_file: one path or a list; a relative path is relative to the config file's directory", () => {

@@ -196,7 +196,8 @@ describe("adversarial messages against a real broker and daemon (SPEC §6)", () 
     )
     const config = writeConfig(
       dir,
-      `servers:
+      `state_dir: ${path.join(dir, "state")}
+servers:
   - host: 127.0.0.1
     port: ${port}
     ping_timeout: 10

@@ -21,7 +21,11 @@ describe("f2bc-daemon.py in a real fail2ban-server (docs/fail2ban.md)", () => {
   let daemon: Awaited<ReturnType<typeof fakeDaemon>>
   const ban = async (...ips: ReadonlyArray<string>) => expect((await fail2banClient(fail2ban.socket, "set", "sshd", "banip", ...ips)).code).toBe(0)
   const unban = async (...ips: ReadonlyArray<string>) => expect((await fail2banClient(fail2ban.socket, "set", "sshd", "unbanip", ...ips)).code).toBe(0)
-  const publish = (action: string, ip: string) => `publish Fail2ban jail=sshd, action=${action}, ip=${ip}`
+  /** A ban carries ban_until (its time plus the jail's 1h bantime); an unban nothing more. */
+  const publish = (action: string, ip: string) =>
+    action === "banip"
+      ? expect.stringMatching(new RegExp(`^publish Fail2ban jail=sshd, action=banip, ip=${ip.replace(/\./g, "\\.")}, ban_until=\\d+$`))
+      : `publish Fail2ban jail=sshd, action=${action}, ip=${ip}`
   /** The fail2ban log line for a ban or unban the daemon did not take. */
   const notAnnounced = (action: string, ip: string, reason: string) => `ERROR   [sshd] f2bc-daemon: ${action} ${ip} not announced: ${reason}`
 
@@ -48,14 +52,20 @@ action = record
   })
 
   it("each ban and unban is one publish line on the control socket, in the jail's order, logged with the daemon's id", async () => {
+    const before = Math.floor(Date.now() / 1000)
     await ban("192.0.2.7", "192.0.2.8", "2001:db8::1")
     await unban("192.0.2.7")
-    expect(await daemon.waitForLines(4)).toEqual([
+    const lines = await daemon.waitForLines(4)
+    expect(lines).toEqual([
       publish("banip", "192.0.2.7"),
       publish("banip", "192.0.2.8"),
       publish("banip", "2001:db8::1"),
       publish("unbanip", "192.0.2.7")
     ])
+    // ban_until: the ticket's ban time plus the jail's bantime (1h).
+    const until = Number(lines[0]!.match(/ban_until=(\d+)$/)![1])
+    expect(until).toBeGreaterThanOrEqual(before + 3600)
+    expect(until).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000) + 3600)
     await fail2ban.waitForLog("[sshd] f2bc-daemon: unbanip 192.0.2.7 handed to the f2bc daemon, id 0123456789abcdef0123456789abcdef")
     expect(fail2ban.log()).toContain("INFO    [sshd] f2bc-daemon: banip 192.0.2.8 handed to the f2bc daemon, id 0123456789abcdef0123456789abcdef")
   })
@@ -154,7 +164,7 @@ action = record
     fs.writeFileSync(jails, fs.readFileSync(jails, "utf8").replace("channel=Fail2ban", "channel=Bans"))
     await reload()
     await ban("203.0.113.7")
-    expect((await daemon.waitForLines(4)).slice(3)).toEqual(["publish Bans jail=sshd, action=banip, ip=203.0.113.7"])
+    expect((await daemon.waitForLines(4)).slice(3)).toEqual([expect.stringMatching(/^publish Bans jail=sshd, action=banip, ip=203\.0\.113\.7, ban_until=\d+$/)])
   })
 })
 

@@ -5,7 +5,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { freePort, rawClient, ROOT, startF2bc, stopAll, tempDir, waitUntil, writeConfig, type Running } from "../support/harness.js"
+import { freePort, logTimeMs, rawClient, ROOT, startF2bc, stopAll, tempDir, waitUntil, writeConfig, type Running } from "../support/harness.js"
 import { bannedIn, fail2banClient, FAIL2BAN_CLIENT, makeFail2ban, recordAction, type Fail2ban } from "../support/fail2ban.js"
 
 const ACTION = path.join(ROOT, "contrib/fail2ban/action.d/f2bc-daemon.py")
@@ -73,6 +73,7 @@ ${hostsBroker ? `broker:\n  host: 127.0.0.1\n  port: ${brokerPort}\n` : ""}serve
       - name: Fail2ban
         secret_file: ${secret}
         action: "${FAIL2BAN_CLIENT} -s ${fail2ban.socket} set cluster-%jail% %action% %ip%"
+        expire_action: "${FAIL2BAN_CLIENT} -s ${fail2ban.socket} set cluster-%jail% unbanip %ip%"
     filter:
       - key: action
         values: [banip, unbanip]
@@ -95,8 +96,15 @@ describe("two hosts share bans through f2bc-daemon.py and the daemons (docs/fail
   const banOnA = async (...ips: ReadonlyArray<string>) => expect((await fail2banClient(a.fail2ban.socket, "set", "sshd", "banip", ...ips)).code).toBe(0)
   const inB = () => bannedIn(b.fail2ban.socket, "cluster-sshd")
 
+  let brokerPort = 0
+  const observe = async () => {
+    observer = await rawClient(brokerPort)
+    observer.send("subscribe Fail2ban\n")
+    await observer.sync()
+  }
+
   beforeAll(async () => {
-    const brokerPort = await freePort()
+    brokerPort = await freePort()
     const secret = path.join(root, "cluster.key")
     fs.writeFileSync(secret, "a shared secret for the two test hosts", { mode: 0o600 })
     a = makeHost(root, "host-a", brokerPort, secret, true)
@@ -106,9 +114,7 @@ describe("two hosts share bans through f2bc-daemon.py and the daemons (docs/fail
     await a.daemon.waitFor(/connected, subscribed to Fail2ban/)
     b.daemon = startF2bc(["daemon", "run", "--config", b.f2bcConfig])
     await b.daemon.waitFor(/connected, subscribed to Fail2ban/)
-    observer = await rawClient(brokerPort)
-    observer.send("subscribe Fail2ban\n")
-    await observer.sync()
+    await observe()
   }, 60_000)
 
   afterAll(async () => {
@@ -123,7 +129,7 @@ describe("two hosts share bans through f2bc-daemon.py and the daemons (docs/fail
     expect(await inB()).toEqual(["192.0.2.7"])
     expect(a.record()).toEqual(["ban 192.0.2.7"])
     const [message] = await waitCarried(1)
-    expect(message).toMatch(/^Fail2ban!jail=sshd, action=banip, ip=192\.0\.2\.7, _id=[0-9a-f]{32}, _ts=\d+, _origin=host-a, _sig=[A-Za-z0-9_-]+$/)
+    expect(message).toMatch(/^Fail2ban!jail=sshd, action=banip, ip=192\.0\.2\.7, ban_until=\d+, _id=[0-9a-f]{32}, _ts=\d+, _origin=host-a, _sig=[A-Za-z0-9_-]+$/)
     const id = /_id=([0-9a-f]{32})/.exec(message!)![1]
     expect(a.fail2ban.log()).toContain(`INFO    [sshd] f2bc-daemon: banip 192.0.2.7 handed to the f2bc daemon, id ${id}`)
     await a.daemon!.waitFor(/skipped at origin: own message: _origin=host-a/)
@@ -178,5 +184,49 @@ describe("two hosts share bans through f2bc-daemon.py and the daemons (docs/fail
     )
     expect(await bannedIn(a.fail2ban.socket, "sshd")).toContain("203.0.113.9")
     expect(a.record()).toContain("ban 203.0.113.9")
+  })
+
+  /** ban_until of the ban of `ip` the broker carried. */
+  const banUntilOf = (ip: string) =>
+    waitUntil(() => {
+      const line = carried().find((m) => m.includes(`action=banip, ip=${ip}, `))
+      return line === undefined ? undefined : Number(/ban_until=(\d+)/.exec(line)![1])
+    }, 20_000, `the ban of ${ip} on the broker`)
+  /** Starts A's daemon (and the broker it hosts) again; B and the observer reconnect. */
+  const startA = async () => {
+    const from = b.daemon!.output().length
+    a.daemon = startF2bc(["daemon", "run", "--config", a.f2bcConfig])
+    await a.daemon.waitFor(/connected, subscribed to Fail2ban/)
+    await b.daemon!.waitFor(/connected, subscribed to Fail2ban/, 20_000, from)
+    observer.close()
+    await observe()
+  }
+
+  it("a 3-second ban on A is lifted on B at its ban_until, though B's receive jail bans for a day and A died before its unban", async () => {
+    await startA()
+    expect((await fail2banClient(a.fail2ban.socket, "set", "sshd", "bantime", "3")).code).toBe(0)
+    await banOnA("192.0.2.99")
+    const until = await banUntilOf("192.0.2.99")
+    await waitUntil(() => (b.record().includes("ban 192.0.2.99") ? true : undefined), 20_000, "host B to ban 192.0.2.99")
+    // A's daemon goes away: A's own unban 3 s later is never announced.
+    await a.daemon!.stop()
+    await waitUntil(() => (b.record().includes("unban 192.0.2.99") ? true : undefined), 20_000, "host B to lift 192.0.2.99")
+    expect(await inB()).not.toContain("192.0.2.99")
+    const [line] = await b.daemon!.waitFor(/^.*expired: ban_until reached .*192\.0\.2\.99.*$/m)
+    expect(Math.abs(logTimeMs(line) - until * 1000)).toBeLessThan(1000)
+  })
+
+  it("an expiry that fell due while B's daemon was down runs when it starts", async () => {
+    await startA()
+    await banOnA("192.0.2.100")
+    const until = await banUntilOf("192.0.2.100")
+    await waitUntil(() => (b.record().includes("ban 192.0.2.100") ? true : undefined), 20_000, "host B to ban 192.0.2.100")
+    await Promise.all([b.daemon!.stop(), a.daemon!.stop()])
+    await waitUntil(() => (Date.now() > until * 1000 + 1500 ? true : undefined), 10_000, "ban_until to pass")
+    expect(b.record()).not.toContain("unban 192.0.2.100")
+    b.daemon = startF2bc(["daemon", "run", "--config", b.f2bcConfig])
+    await b.daemon.waitFor(/expiries .*: \d+ expiries scheduled from before the start/)
+    await waitUntil(() => (b.record().includes("unban 192.0.2.100") ? true : undefined), 20_000, "host B to lift 192.0.2.100 at start")
+    expect(await inB()).not.toContain("192.0.2.100")
   })
 })

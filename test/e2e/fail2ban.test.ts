@@ -111,6 +111,7 @@ action = record
     dir,
     `node_name: ${name}
 log_level: 3
+state_dir: ${path.join(dir, "state")}
 ${hostsBroker ? `broker:\n  host: 127.0.0.1\n  port: ${brokerPort}\n` : ""}servers:
   - host: 127.0.0.1
     port: ${brokerPort}
@@ -198,7 +199,7 @@ describe("two hosts share bans through the real fail2ban (contrib/fail2ban, docs
     expect(bannedIn(a.socket, "cluster-sshd")).toEqual([])
     const messages = carried()
     expect(messages).toHaveLength(1)
-    expect(messages[0]).toMatch(/^Fail2ban!jail=sshd, action=banip, ip=192\.0\.2\.7, _id=[0-9a-f]{32}, _ts=\d+, _origin=host-a, _sig=[A-Za-z0-9_-]+$/)
+    expect(messages[0]).toMatch(/^Fail2ban!jail=sshd, action=banip, ip=192\.0\.2\.7, ban_until=\d+, _id=[0-9a-f]{32}, _ts=\d+, _origin=host-a, _sig=[A-Za-z0-9_-]+$/)
   })
 
   it("an unban on host A (by hand here; bantime's end runs the same action) lifts the ban on host B", async () => {
@@ -314,7 +315,7 @@ print(action.socket, action.channel, action.timeout, action.flush())`
     const actionSet = f2bcLines.find((line) => line.includes("'multi-set', 'sshd', 'action', 'f2bc'"))
     expect(actionSet).toBeDefined()
     expect(actionSet).toContain(
-      `'f2bc publish --config /etc/fail2ban-cluster.yml --channel Fail2ban --timeout 10 --message "jail=sshd, action=banip, ip=<ip>"'`
+      `'b=<bantime>; t=<time>; f2bc publish --config /etc/fail2ban-cluster.yml --channel Fail2ban --timeout 10 --message "jail=sshd, action=banip, ip=<ip>" $( [ "$b" -lt 0 ] && echo --ban-until=-1 || echo --ban-until $(( \${t%%.*} + b )) )'`
     )
     expect(actionSet).toContain(`'actionunban', 'f2bc publish --config /etc/fail2ban-cluster.yml --channel Fail2ban --timeout 10 --message "jail=sshd, action=unbanip, ip=<ip>"'`)
     expect(actionSet).toContain("['norestored', True]")

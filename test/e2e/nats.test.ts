@@ -43,7 +43,7 @@ ${channelYaml("Core", action, secret)}  - transport: nats
     jetstream: { stream: F2BC, max_age: 1h }
     channels:
 ${channelYaml("Durable", action, secret)}`
-    const daemonConfig = writeConfig(dir, `node_name: host-under-test\nlog_level: 3\n${entries(key, rec.script)}`)
+    const daemonConfig = writeConfig(dir, `node_name: host-under-test\nlog_level: 3\nstate_dir: ${path.join(dir, "state")}\n${entries(key, rec.script)}`)
     const publisherConfig = writeConfig(dir, `node_name: publisher\n${entries(key, "true")}`, "publisher.yml")
     const forgerConfig = writeConfig(dir, `node_name: forger\n${entries(wrong, "true")}`, "forger.yml")
     const daemon = startF2bc(["daemon", "run", "--config", daemonConfig])

@@ -24,6 +24,7 @@ const signedSetup = async (secretFiles: ReadonlyArray<string>, dir = tempDir()) 
     dir,
     `node_name: daemon-under-test
 log_level: 3
+state_dir: ${path.join(dir, "state")}
 servers:
   - host: 127.0.0.1
     port: ${broker.port}

@@ -52,8 +52,8 @@ const refuses = (spec: string, values: ReadonlyArray<string>, problem: string): 
 }
 
 describe("SPEC §6 typed values: ip (the default type of the key ip)", () => {
-  it("the default types give ip the type ip and nothing else", () => {
-    expect([...DEFAULT_TYPES]).toEqual([["ip", { _tag: "ip" }]])
+  it("the default types give ip the type ip, ban_until the type int, and nothing else", () => {
+    expect([...DEFAULT_TYPES]).toEqual([["ip", { _tag: "ip" }], ["ban_until", { _tag: "int" }]])
   })
 
   it("accepts IPv4, IPv6 in any spelling node:net accepts, and IPv4-mapped IPv6", () => {

@@ -141,10 +141,14 @@ class F2bcDaemon(ActionBase):
 		self.announce("unbanip", aInfo, [])
 
 	def ban_pairs(self, aInfo):
-		"""Pairs a ban carries after ip=. The place for ban_until (unix seconds the
-		ban ends, -1 for never, from aInfo["time"] and aInfo["bantime"]) once the
-		daemons act on it; nothing is sent today."""
-		return []
+		"""Pairs a ban carries after ip=: ban_until, the unix second the ban ends here
+		(the ticket's ban time plus its bantime, which bantime.increment has already
+		grown), or -1 for a ban without end. A receiving channel with expire_action
+		lifts the ban then."""
+		bantime = int(aInfo["bantime"])
+		if bantime < 0:
+			return [("ban_until", "-1")]
+		return [("ban_until", str(int(float(aInfo["time"])) + bantime))]
 
 	def message(self, verb, ip, extra):
 		pairs = [("jail", self.jail_name), ("action", verb), ("ip", ip)] + list(extra)
