@@ -2,6 +2,7 @@
  * `f2bc publish --via-daemon`: hands the message to the local daemon's control socket instead of sending
  * it; the daemon records it in its outbox and delivers it. Exit 0 once recorded (the id printed), 1 refused or unreachable.
  */
+import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -9,6 +10,7 @@ import * as Option from "effect/Option"
 import { handOffToDaemon } from "../control/client.js"
 import { controlSocketBeside } from "../control/protocol.js"
 import { checkOutgoing } from "../decide/outgoing.js"
+import { checkHandOff } from "../outbox/handoff.js"
 import { runtimeError, usageError } from "./exit.js"
 import { loadConfigBeside } from "./options.js"
 
@@ -25,12 +27,18 @@ export interface ViaDaemonFlags {
   readonly sendFlags: ReadonlyArray<string>
 }
 
-/** `--control-socket`, else the config's control_socket, else beside its pid_file, else the unit's. */
-const socketOf = (flags: ViaDaemonFlags) =>
-  Option.isSome(flags.controlSocket)
-    ? Effect.succeed(flags.controlSocket.value)
-    : Effect.map(loadConfigBeside(flags.config, flags.channel), (config) =>
-      config.control_socket ?? (config.pid_file === undefined ? DEFAULT_CONTROL_SOCKET : controlSocketBeside(config.pid_file)))
+/**
+ * The daemon's socket: `--control-socket`, else the config's control_socket, else beside its
+ * pid_file, else the unit's; and the config when one is read (without `--control-socket`, or with `--config` too).
+ */
+const targetOf = (flags: ViaDaemonFlags) =>
+  Option.isSome(flags.controlSocket) && Option.isNone(flags.config)
+    ? Effect.succeed({ socket: flags.controlSocket.value, config: undefined })
+    : Effect.map(loadConfigBeside(flags.config, flags.channel), (config) => ({
+      socket: Option.getOrElse(flags.controlSocket, () =>
+        config.control_socket ?? (config.pid_file === undefined ? DEFAULT_CONTROL_SOCKET : controlSocketBeside(config.pid_file))),
+      config
+    }))
 
 export const publishViaDaemon = (flags: ViaDaemonFlags) =>
   Effect.gen(function* () {
@@ -39,7 +47,13 @@ export const publishViaDaemon = (flags: ViaDaemonFlags) =>
     // The same refusals as when publish sends itself; the daemon then checks the types of its channels.
     const checked = checkOutgoing(flags.channel, flags.message)
     if (Either.isLeft(checked)) return yield* Effect.fail(usageError(checked.left))
-    const socket = yield* socketOf(flags)
+    const { socket, config } = yield* targetOf(flags)
+    // With the daemon's config at hand, bad input is refused here as `f2bc publish` refuses it (exit 2),
+    // with the daemon's own check; what only the daemon knows (a full outbox) is its refusal (exit 1).
+    if (config !== undefined) {
+      const local = checkHandOff(config, flags.channel, flags.message, yield* Clock.currentTimeMillis, "0".repeat(32))
+      if (Either.isLeft(local)) return yield* Effect.fail(usageError(local.left))
+    }
     const answer = yield* handOffToDaemon(socket, flags.channel, flags.message, flags.timeout * 1000).pipe(
       Effect.mapError((error) => runtimeError(`not handed off (is the daemon running?): ${error.message}`))
     )
