@@ -66,7 +66,32 @@ export const stderrSink: LogSink = {
   reopen: () => undefined
 }
 
-const openFile = (path: string): number => fs.openSync(path, "a", 0o640)
+const NOT_REGULAR = "it is not a regular file (a FIFO, device or directory is refused)"
+
+const APPEND = fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK
+
+/**
+ * Opens `path` for appending, never through a symbolic link and never anything but a regular
+ * file: the daemon runs as root, and a link planted where log_file points (in a directory
+ * someone else can write) would otherwise have it append network text to the link's target.
+ */
+const openFile = (path: string): number => {
+  let fd: number
+  try {
+    fd = fs.openSync(path, APPEND, 0o640)
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code
+    if (code === "ELOOP") throw new Error("it is a symbolic link (refused: a log file is never opened through a link)")
+    // O_NONBLOCK: a FIFO without a reader fails here (ENXIO) instead of blocking the daemon's start.
+    if (code === "ENXIO") throw new Error(NOT_REGULAR)
+    throw cause
+  }
+  if (!fs.fstatSync(fd).isFile()) {
+    fs.closeSync(fd)
+    throw new Error(NOT_REGULAR)
+  }
+  return fd
+}
 
 /** Opens the file sink (or stderr when `path` is undefined); closed with the scope. */
 export const openSink = (path: string | undefined): Effect.Effect<LogSink, LogSinkError, Scope.Scope> => {
