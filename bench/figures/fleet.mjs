@@ -5,6 +5,7 @@
 // fanout broker between them. A's daemon reaches the broker through a proxy
 // that can cut it off. Every figure is measured against fail2ban's own time
 // in the same run.
+import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { total } from "../lib/daemon.mjs"
@@ -47,6 +48,13 @@ servers:
         values: [sshd]
 `
 
+/**
+ * F2BC_FLEET_PIN=1: host A's processes on CPU 0, B's on CPU 1 (`taskset`, every thread; children inherit
+ * it), as two one-core machines would be; without it both hosts share both cores.
+ */
+const PIN = process.env.F2BC_FLEET_PIN === "1"
+const pin = (pid, cpu) => PIN && execFileSync("taskset", ["-a", "-p", "-c", String(cpu), String(pid)], { stdio: "ignore" })
+
 /** One host: its fail2ban-server and its daemon (restartable: same config, same state_dir). */
 const startHost = async (root, name, serverPort, secret) => {
   const dir = path.join(root, name)
@@ -55,9 +63,10 @@ const startHost = async (root, name, serverPort, secret) => {
   const fail2ban = writeFail2banConfig(dir, { daemonSocket })
   const metricsPort = await freePort()
   const config = writeConfig(dir, daemonConfig({ name, dir, serverPort, secret, fail2banSocket: fail2ban.socket, metricsPort }))
-  const host = { name, dir, fail2ban, daemon: undefined, server: undefined, metricsPort }
+  const host = { name, dir, fail2ban, daemon: undefined, server: undefined, metricsPort, cpu: name === "A" ? 0 : 1 }
   host.startDaemon = async () => {
     host.daemon = startF2bc(["daemon", "run", "--config", config])
+    pin(host.daemon.pid, host.cpu)
     // log_level 1 says nothing at start: the control socket appearing is the daemon being up.
     await until(() => fs.existsSync(daemonSocket) || !host.daemon.alive(), 20_000, `${name}'s control socket`)
     if (!host.daemon.alive()) throw new Error(`${name}'s daemon exited at start:\n${host.daemon.output()}`)
@@ -73,6 +82,7 @@ const startHost = async (root, name, serverPort, secret) => {
   }
   await host.startDaemon()
   host.server = await startFail2ban(fail2ban)
+  pin(host.server.pid, host.cpu)
   return host
 }
 

@@ -91,6 +91,7 @@ export const startFail2ban = async ({ conf, socket }) => {
     await sleep(100)
   }
   return {
+    pid: server.pid,
     stop: async () => {
       if (server.exitCode !== null) return
       spawnSync(FAIL2BAN_CLIENT, ["-s", socket, "stop"], { timeout: 20_000 })
