@@ -13,7 +13,7 @@ import { hostname } from "node:os"
 import * as nodePath from "node:path"
 import { readSecret } from "../config/guard.js"
 import { Defaults, type Config, type ServerConfig } from "../config/model.js"
-import { checkOutgoing, checkOutgoingTypes, PLAIN_SIGNED, tooLong } from "../decide/outgoing.js"
+import { checkLineLength, checkOutgoing, checkOutgoingTypes, outgoingText, PLAIN_SIGNED } from "../decide/outgoing.js"
 import * as Logging from "../log/logger.js"
 import type { Message } from "../message/index.js"
 import { escapeUnsafe } from "../text/untrusted.js"
@@ -21,8 +21,6 @@ import { endpointOf } from "../transport/endpoint.js"
 import { publish as publishTo } from "../transport/publish.js"
 import { serverName, type Endpoint } from "../transport/transport.js"
 import {
-  appendEnvelope,
-  appendSignature,
   DEFAULT_TYPES,
   isNodeName,
   newEnvelope,
@@ -80,12 +78,6 @@ const checkTypes = (parsed: Message, targets: ReadonlyArray<Target>) =>
     const refused = checkOutgoingTypes(parsed, target.types)
     return refused === undefined ? Effect.void : Effect.fail(usageError(refused))
   }, { discard: true })
-
-/** The line for one target: a plain message as given; pairs with the envelope, then the signature. */
-const wireText = (parsed: Message, enveloped: string, channelName: string, target: Target): string => {
-  if (parsed.kind === "plain") return parsed.text
-  return target.secret === undefined ? enveloped : appendSignature(target.secret, channelName, enveloped)
-}
 
 /** Whom to send to, as whom, and the longest request line they take. */
 interface Targets {
@@ -200,12 +192,11 @@ export const publish = (args: PublishArgs) =>
     if (parsed.kind === "plain" && targets.some((target) => target.secret !== undefined))
       return yield* Effect.fail(usageError(PLAIN_SIGNED))
     // One envelope for every server: the same _id lets a daemon that hears it twice run it once.
-    const enveloped = appendEnvelope(text, newEnvelope(origin, yield* Clock.currentTimeMillis, randomBytes))
-    const lines = targets.map((target) => wireText(parsed, enveloped, args.channel, target))
+    const envelope = newEnvelope(origin, yield* Clock.currentTimeMillis, randomBytes)
+    const lines = targets.map((target) => outgoingText(args.channel, text, parsed.kind === "plain", envelope, target.secret))
     for (const line of lines) {
-      const bytes = Buffer.byteLength(`announce ${args.channel} ${line}`, "utf8")
-      if (bytes > lineLimit)
-        return yield* Effect.fail(usageError(tooLong(bytes, lineLimit)))
+      const long = checkLineLength(args.channel, line, lineLimit)
+      if (long !== undefined) return yield* Effect.fail(usageError(long))
     }
     yield* confirmAll(targets, args.channel, lines)
   }).pipe(

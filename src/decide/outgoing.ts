@@ -6,7 +6,7 @@ import * as Either from "effect/Either"
 import { parseMessage, type Message } from "../message/index.js"
 import { isReservedChannel, validateChannelName, validateMessageText } from "../protocol/names.js"
 import { escapeUnsafe } from "../text/untrusted.js"
-import { checkBody, checkFields, type ValueType } from "../trust/index.js"
+import { appendEnvelope, appendSignature, checkBody, checkFields, type NewEnvelope, type ValueType } from "../trust/index.js"
 import { describeValueProblem } from "./rejection.js"
 
 /** Refuses what the wire or the grammar would reject; the message otherwise. */
@@ -39,3 +39,16 @@ export const PLAIN_SIGNED = "a plain-text message (no key=value pairs) cannot be
 /** The refusal of a request line longer than the servers take. */
 export const tooLong = (bytes: number, limit: number): string =>
   `invalid message: the request line would be ${bytes} bytes as sent (with the envelope and any signature); servers accept at most ${limit}`
+
+/** What a publisher sends to one server: a plain-text message as given; pairs with the envelope, then the signature where the channel has a secret. */
+export const outgoingText = (channelName: string, text: string, plain: boolean, envelope: NewEnvelope, secret: Uint8Array | undefined): string => {
+  if (plain) return text
+  const enveloped = appendEnvelope(text, envelope)
+  return secret === undefined ? enveloped : appendSignature(secret, channelName, enveloped)
+}
+
+/** The refusal of `line` when its announce request is longer than the servers take, or undefined. */
+export const checkLineLength = (channelName: string, line: string, limit: number): string | undefined => {
+  const bytes = Buffer.byteLength(`announce ${channelName} ${line}`, "utf8")
+  return bytes > limit ? tooLong(bytes, limit) : undefined
+}

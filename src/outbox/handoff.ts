@@ -8,7 +8,7 @@ import * as Either from "effect/Either"
 import { randomBytes } from "node:crypto"
 import type { Config } from "../config/model.js"
 import type { PublishAnswer } from "../control/protocol.js"
-import { checkOutgoing, checkOutgoingTypes, PLAIN_SIGNED, tooLong } from "../decide/outgoing.js"
+import { checkOutgoing, checkOutgoingTypes, PLAIN_SIGNED, checkLineLength } from "../decide/outgoing.js"
 import { escapeUnsafe } from "../text/untrusted.js"
 import type { Outbox } from "./model.js"
 import { targetsOf, wireText } from "./targets.js"
@@ -30,8 +30,8 @@ export const checkHandOff = (config: Config, channelName: string, text: string, 
   if (plain && targets.some((target) => target.channel.secrets.length > 0)) return Either.left(PLAIN_SIGNED)
   const entry = { id, channel: channelName, text, plain, origin: config.node_name, acceptedMs: nowMs, targets: targets.map((t) => t.name) }
   for (const target of targets) {
-    const bytes = Buffer.byteLength(`announce ${channelName} ${wireText(entry, target.channel.secrets[0], nowMs)}`, "utf8")
-    if (bytes > config.max_line_bytes) return Either.left(tooLong(bytes, config.max_line_bytes))
+    const long = checkLineLength(channelName, wireText(entry, target.channel.secrets[0], nowMs), config.max_line_bytes)
+    if (long !== undefined) return Either.left(long)
   }
   return Either.right(entry)
 }

@@ -5,7 +5,7 @@
 import type { ChannelConfig, Config, ServerConfig } from "../config/model.js"
 import { endpointOf } from "../transport/endpoint.js"
 import { serverName } from "../transport/transport.js"
-import { appendEnvelope, appendSignature } from "../trust/index.js"
+import { outgoingText } from "../decide/outgoing.js"
 import type { Entry } from "./record.js"
 
 /** A server entry that has the channel, under the name the outbox knows it by. */
@@ -33,9 +33,6 @@ export const targetsOf = (config: Config, channelName: string): ReadonlyArray<Ta
 export const targetFor = (config: Config, name: string, channelName: string): Target | undefined =>
   targetsOf(config, channelName).find((target) => target.name === name)
 
-/** What one attempt sends: a plain-text message as handed off; pairs with a fresh envelope, then the signature. */
-export const wireText = (entry: Pick<Entry, "id" | "text" | "plain" | "origin" | "channel">, secret: Uint8Array | undefined, nowMs: number): string => {
-  if (entry.plain) return entry.text
-  const enveloped = appendEnvelope(entry.text, { id: entry.id, ts: Math.floor(nowMs / 1000), origin: entry.origin })
-  return secret === undefined ? enveloped : appendSignature(secret, entry.channel, enveloped)
-}
+/** What one attempt sends: the entry with a fresh `_ts` (same `_id`), signed with `secret` (see outgoingText). */
+export const wireText = (entry: Pick<Entry, "id" | "text" | "plain" | "origin" | "channel">, secret: Uint8Array | undefined, nowMs: number): string =>
+  outgoingText(entry.channel, entry.text, entry.plain, { id: entry.id, ts: Math.floor(nowMs / 1000), origin: entry.origin }, secret)
