@@ -3,10 +3,9 @@
  * channel (signed only; `actions` needs `%action%`), and its resolved form. No I/O.
  */
 import * as Either from "effect/Either"
-import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { compileTemplate } from "../action/index.js"
-import { parseDuration } from "./duration.js"
+import { durationSchema } from "./duration.js"
 import { Defaults, MAX_SECONDS } from "./model.js"
 import type { IssuePath, PathIssue } from "./path.js"
 
@@ -17,16 +16,10 @@ export const MAX_QUORUM_ORIGINS = 100
 const expected = (text: string) => ({ [Symbol.for("f2bc/config/Expected")]: text })
 
 /** `quorum.window`: greater than 0, at most a day; seconds or with a unit. */
-const Window = Schema.transformOrFail(Schema.Union(Schema.Number, Schema.String), Schema.Number, {
-  strict: true,
-  decode: (value, _, ast) => {
-    const seconds = parseDuration(value)
-    return seconds !== undefined && seconds > 0 && seconds <= MAX_SECONDS
-      ? ParseResult.succeed(seconds)
-      : ParseResult.fail(new ParseResult.Type(ast, value))
-  },
-  encode: (seconds) => ParseResult.succeed(seconds)
-}).annotations(expected(`a duration greater than 0 and at most ${MAX_SECONDS} s, in seconds or with a unit (90s, 10m, 1h)`))
+const Window = durationSchema(
+  (seconds) => seconds > 0 && seconds <= MAX_SECONDS,
+  `a duration greater than 0 and at most ${MAX_SECONDS} s, in seconds or with a unit (90s, 10m, 1h)`
+)
 
 export const RawQuorum = Schema.Struct({
   origins: Schema.Number.pipe(Schema.int(), Schema.between(2, MAX_QUORUM_ORIGINS)).annotations(

@@ -3,9 +3,8 @@
  * with types, ranges and defaults. Rules that need more than one field live in rules.ts.
  */
 import * as Schema from "effect/Schema"
-import * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
-import { parseDuration } from "./duration.js"
+import { durationSchema } from "./duration.js"
 import { Defaults, MAX_BATCH, MAX_LINGER_SECONDS, MAX_SECONDS } from "./model.js"
 import { RawQuorum } from "./quorum.js"
 
@@ -78,16 +77,10 @@ const IgnoreIp = Schema.Union(Schema.String, Schema.Array(Schema.String)).annota
 )
 
 /** `batch.linger`: how long a batch waits for more after its first action, 0 to 60 s (a bare number is seconds). */
-const Linger = Schema.transformOrFail(Schema.Union(Schema.Number, Schema.String), Schema.Number, {
-  strict: true,
-  decode: (value, _, ast) => {
-    const seconds = parseDuration(value)
-    return seconds !== undefined && seconds >= 0 && seconds <= MAX_LINGER_SECONDS
-      ? ParseResult.succeed(seconds)
-      : ParseResult.fail(new ParseResult.Type(ast, value))
-  },
-  encode: (seconds) => ParseResult.succeed(seconds)
-}).annotations(expected(`a duration from 0 to ${MAX_LINGER_SECONDS} s, in seconds or with a unit (50ms, 0.2s)`))
+const Linger = durationSchema(
+  (seconds) => seconds >= 0 && seconds <= MAX_LINGER_SECONDS,
+  `a duration from 0 to ${MAX_LINGER_SECONDS} s, in seconds or with a unit (50ms, 0.2s)`
+)
 
 /** `batch:` of a channel: its actions that differ only in the word `%key%` fills run as one process. */
 export const RawBatch = Schema.Struct({
@@ -124,16 +117,7 @@ const NATS_ONLY = ["subject_prefix", "token", "token_file", "user", "password", 
 
 /** A duration in seconds between `min` (excluded) and `max`: a number of seconds, or text with a unit (s, m, h, d). */
 const Duration = (max: number, maxText: string) =>
-  Schema.transformOrFail(Schema.Union(Schema.Number, Schema.String), Schema.Number, {
-    strict: true,
-    decode: (value, _, ast) => {
-      const seconds = parseDuration(value)
-      return seconds !== undefined && seconds > 0 && seconds <= max
-        ? ParseResult.succeed(seconds)
-        : ParseResult.fail(new ParseResult.Type(ast, value))
-    },
-    encode: (seconds) => ParseResult.succeed(seconds)
-  }).annotations(expected(`a duration greater than 0 and at most ${maxText}, in seconds or with a unit (300s, 30m, 12h, 7d)`))
+  durationSchema((seconds) => seconds > 0 && seconds <= max, `a duration greater than 0 and at most ${maxText}, in seconds or with a unit (300s, 30m, 12h, 7d)`)
 
 /** A NATS subject prefix: tokens of letters, digits, "_" and "-", joined by ".". */
 const SubjectPrefix = Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/)).annotations(
