@@ -18,8 +18,10 @@
 import { build } from "esbuild"
 import { spawn } from "node:child_process"
 import { createHash } from "node:crypto"
-import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import * as net from "node:net"
+import { tmpdir } from "node:os"
+import * as nodePath from "node:path"
 
 // f2bc opens no WebSocket. @effect/platform-node's NodeSocket (which the fanout
 // transport uses for TCP) imports the `ws` package for its WebSocket layer; an
@@ -42,7 +44,48 @@ const noWebSocket = {
   }
 }
 
+// In the publish bundle, node:crypto is required at its first use: loading it costs ~2–3 ms of a
+// start, and the plain path signs nothing (it reads its random bytes from /dev/urandom). Each of
+// node:crypto's functions is a stand-in that loads the module; importing anything else from it
+// (a class, a constant) fails the build.
+const lazyCrypto = {
+  name: "lazy-crypto",
+  setup(build) {
+    build.onResolve({ filter: /^node:crypto$/ }, () => ({ path: "node:crypto", namespace: "lazy-crypto" }))
+    build.onLoad({ filter: /.*/, namespace: "lazy-crypto" }, async () => {
+      const crypto = await import("node:crypto")
+      const functions = Object.keys(crypto).filter((name) => /^[a-z]/.test(name) && typeof crypto[name] === "function")
+      return {
+        contents: [
+          `let loaded; const load = () => (loaded ??= require("node:crypto"))`,
+          ...functions.map((name) => `export const ${name} = (...args) => load().${name}(...args)`)
+        ].join("\n"),
+        loader: "js"
+      }
+    })
+  }
+}
+
 rmSync("dist", { recursive: true, force: true })
+// `f2bc publish` to --host without a config (cli/publishPlain.ts): no Effect runtime, read before the big bundle.
+const publishBundle = await build({
+  plugins: [lazyCrypto],
+  entryPoints: ["src/cli/publishPlain.ts"],
+  outfile: "dist/f2bc-publish.cjs",
+  bundle: true,
+  format: "cjs",
+  platform: "node",
+  target: "node20",
+  minify: true,
+  sourcemap: "linked",
+  metafile: true,
+  logLevel: "warning"
+})
+// What keeps it small: no Effect module but Either (a data type), no node:crypto at load.
+const bundled = Object.entries(publishBundle.metafile.outputs["dist/f2bc-publish.cjs"].inputs).flatMap(([input, { bytesInOutput }]) => (bytesInOutput > 0 ? [input] : []))
+const effectModules = bundled.filter((input) => /node_modules\/effect\//.test(input) && !/\/(Either|internal\/either|Equal|Hash|Function|Utils|Inspectable|Pipeable|internal\/effectable|GlobalValue|Predicate|internal\/version|internal\/opCodes\/effect)\.js$/.test(input))
+if (effectModules.length > 0) throw new Error(`dist/f2bc-publish.cjs must not bundle Effect's runtime, it has: ${effectModules.join(", ")}`)
+
 await build({
   plugins: [noWebSocket],
   entryPoints: ["src/bin.ts"],
@@ -61,6 +104,8 @@ await build({
 const launcher = (buildId) => `#!/usr/bin/env node
 // f2bc, built by scripts/build.mjs: runs f2bc.cjs, compiled with this Node's V8 code cache when there is a safe one.
 "use strict"
+// publish to --host without a config runs the small bundle, without Effect's runtime (it declines other forms).
+if (process.argv[2] === "publish" && require("./f2bc-publish.cjs").publishPlain(process.argv.slice(2), process.env) !== undefined) return
 const fs = require("node:fs")
 const { createRequire } = require("node:module")
 const nodePath = require("node:path")
@@ -120,7 +165,8 @@ writeFileSync("dist/package.json", `${JSON.stringify({ type: "commonjs" })}\n`)
 writeFileSync("dist/f2bc.js", launcher(buildId), { mode: 0o755 })
 chmodSync("dist/f2bc.js", 0o755)
 
-// The building Node's cache: one `publish` to a stand-in server that answers each ping.
+// The building Node's cache: one `publish` to a stand-in server that answers each ping, in fail2ban's
+// command-action form (`--config`): `publish --host` runs the small bundle, the big one serves `--config`.
 const server = net.createServer((socket) => {
   let pending = ""
   socket.on("error", () => undefined)
@@ -131,9 +177,16 @@ const server = net.createServer((socket) => {
   })
 })
 await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve))
+const configDir = mkdtempSync(nodePath.join(tmpdir(), "f2bc-build-"))
+const config = nodePath.join(configDir, "f2bc.yml")
+writeFileSync(
+  config,
+  `node_name: build\nservers:\n  - host: 127.0.0.1\n    port: ${server.address().port}\n    channels:\n      - name: build\n        action: "true %ip%"\n`,
+  { mode: 0o600 }
+)
 const publish = spawn(
   process.execPath,
-  ["dist/f2bc.js", "publish", "--host", "127.0.0.1", "-p", String(server.address().port), "--node-name", "build", "-c", "build", "-m", "jail=build, action=banip, ip=192.0.2.1"],
+  ["dist/f2bc.js", "publish", "--config", config, "--channel", "build", "--timeout", "10", "--message", "jail=build, action=banip, ip=192.0.2.1"],
   { stdio: ["ignore", "pipe", "pipe"] }
 )
 let output = ""
@@ -141,6 +194,7 @@ publish.stdout.on("data", (chunk) => (output += chunk))
 publish.stderr.on("data", (chunk) => (output += chunk))
 const status = await new Promise((resolve) => publish.once("exit", resolve))
 server.close()
+rmSync(configDir, { recursive: true, force: true })
 const caches = readdirSync("dist").filter((name) => name.endsWith(".cache"))
 if (status !== 0 || caches.length !== 1) {
   throw new Error(`making the code cache failed (exit ${status}, caches: ${caches.join(", ") || "none"}):\n${output}`)

@@ -28,6 +28,10 @@ const prefixed = (text: string): string =>
     .map((line) => (line === "" || /^\s/.test(line) || line.startsWith("f2bc:") ? line : `f2bc: ${line}`))
     .join("\n")
 
+/** An error text as the CLI prints it on stderr (publishPlain.ts writes its one line with it too). */
+export const errorText = (text: string, env: NodeJS.ProcessEnv): string =>
+  prefixed(colours(process.stderr, env) ? text : stripVTControlCharacters(text))
+
 /** The console the CLI prints through: @effect/cli's help, errors and ours. */
 export const cliConsole = (base: Console.Console, env: NodeJS.ProcessEnv): Console.Console => {
   const out = (arg: unknown): unknown => {
@@ -35,9 +39,6 @@ export const cliConsole = (base: Console.Console, env: NodeJS.ProcessEnv): Conso
     const text = helpText(arg)
     return colours(process.stdout, env) ? text : stripVTControlCharacters(text)
   }
-  const err = (arg: unknown): unknown => {
-    if (typeof arg !== "string") return arg
-    return prefixed(colours(process.stderr, env) ? arg : stripVTControlCharacters(arg))
-  }
+  const err = (arg: unknown): unknown => (typeof arg === "string" ? errorText(arg, env) : arg)
   return { ...base, log: (...args) => base.log(...args.map(out)), error: (...args) => base.error(...args.map(err)) }
 }

@@ -12,6 +12,7 @@ import * as Option from "effect/Option"
 import { integer } from "./conventions.js"
 import { usageError } from "./exit.js"
 import { configPath, channel, message } from "./options.js"
+import { DEFAULT_TIMEOUT } from "./publishPlan.js"
 import { publish, withBanUntil } from "./publishRun.js"
 
 const host = Options.text("host").pipe(Options.withDescription("publish only to this server"), Options.optional)
@@ -22,7 +23,7 @@ const port = integer("port").pipe(
 )
 const timeout = integer("timeout").pipe(
   Options.withDescription("seconds to wait for each server's confirmation (default 10)"),
-  Options.withDefault(10)
+  Options.withDefault(DEFAULT_TIMEOUT)
 )
 const secretFile = Options.text("secret-file").pipe(
   Options.withDescription("sign with the secret in this file (with --host; with a config, the channel's secret_file signs)"),

@@ -3,6 +3,7 @@
  * @effect/cli reads one way only; anything else is left to the full CLI.
  */
 import * as Option from "effect/Option"
+import { DEFAULT_TIMEOUT } from "./publishPlan.js"
 import type { PublishArgs } from "./publishRun.js"
 
 type Flag = "channel" | "message" | "host" | "port" | "config" | "timeout" | "secretFile" | "nodeName" | "banUntil"
@@ -23,15 +24,26 @@ const FLAGS: ReadonlyMap<string, Flag> = new Map([
   ["--ban-until", "banUntil"]
 ])
 
-/** The default of `--timeout` in publish.ts. */
-const DEFAULT_TIMEOUT = 10
 
 /** A value no option parser could take for a flag, or split, trim or refuse. */
 const isPlainValue = (value: string): boolean => value !== "" && !value.startsWith("-") && value.trim() === value
 
-/** Digits only: @effect/cli's integer (conventions.ts) reads them as Number.parseInt does here. */
-const integerOf = (text: string | undefined): Option.Option<number> | undefined =>
-  text === undefined ? Option.none() : /^\d+$/.test(text) ? Option.some(Number.parseInt(text, 10)) : undefined
+/** Not given, digits only (@effect/cli's integer, conventions.ts, reads them as Number.parseInt does here), or unreadable (null). */
+const integerOf = (text: string | undefined): number | undefined | null =>
+  text === undefined ? undefined : /^\d+$/.test(text) ? Number.parseInt(text, 10) : null
+
+/** `publish`'s arguments as the fast path reads them: a value or undefined for each option not given. */
+export interface PlainPublishArgs {
+  readonly channel: string
+  readonly message: string
+  readonly host: string | undefined
+  readonly port: number | undefined
+  readonly config: string | undefined
+  readonly timeout: number
+  readonly secretFile: string | undefined
+  readonly nodeName: string | undefined
+  readonly banUntil: number | undefined
+}
 
 /**
  * The arguments of `publish` (argv without node and the script) when they are
@@ -40,9 +52,9 @@ const integerOf = (text: string | undefined): Option.Option<number> | undefined 
  * nor starting with `-`, nor padded with spaces, integers in digits. Otherwise
  * undefined: help, usage errors, `--name=value`, other options and other commands
  * are the full CLI's (src/cli/main.ts). A test checks that @effect/cli reads
- * every list accepted here the same way.
+ * every list accepted here the same way. Evaluates no Effect module (publishPlain.ts).
  */
-export const readPublishArgv = (args: ReadonlyArray<string>): PublishArgs | undefined => {
+export const readPlainPublishArgv = (args: ReadonlyArray<string>): PlainPublishArgs | undefined => {
   if (args[0] !== "publish" || args.length % 2 === 0) return undefined
   const given = new Map<Flag, string>()
   for (let i = 1; i < args.length; i += 2) {
@@ -56,16 +68,30 @@ export const readPublishArgv = (args: ReadonlyArray<string>): PublishArgs | unde
   const port = integerOf(given.get("port"))
   const timeout = integerOf(given.get("timeout"))
   const banUntil = integerOf(given.get("banUntil"))
-  if (channel === undefined || message === undefined || port === undefined || timeout === undefined || banUntil === undefined) return undefined
+  if (channel === undefined || message === undefined || port === null || timeout === null || banUntil === null) return undefined
   return {
     channel,
     message,
-    host: Option.fromNullable(given.get("host")),
+    host: given.get("host"),
     port,
-    config: Option.fromNullable(given.get("config")),
-    timeout: Option.getOrElse(timeout, () => DEFAULT_TIMEOUT),
-    secretFile: Option.fromNullable(given.get("secretFile")),
-    nodeName: Option.fromNullable(given.get("nodeName")),
+    config: given.get("config"),
+    timeout: timeout ?? DEFAULT_TIMEOUT,
+    secretFile: given.get("secretFile"),
+    nodeName: given.get("nodeName"),
     banUntil
+  }
+}
+
+/** readPlainPublishArgv's reading with @effect/cli's Options for what is not given: what publishRun.ts takes. */
+export const readPublishArgv = (args: ReadonlyArray<string>): PublishArgs | undefined => {
+  const plain = readPlainPublishArgv(args)
+  return plain === undefined ? undefined : {
+    ...plain,
+    host: Option.fromNullable(plain.host),
+    port: Option.fromNullable(plain.port),
+    config: Option.fromNullable(plain.config),
+    secretFile: Option.fromNullable(plain.secretFile),
+    nodeName: Option.fromNullable(plain.nodeName),
+    banUntil: Option.fromNullable(plain.banUntil)
   }
 }

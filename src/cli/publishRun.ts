@@ -9,25 +9,29 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import { randomBytes } from "node:crypto"
-import { hostname } from "node:os"
 import * as nodePath from "node:path"
 import { readSecret } from "../config/guard.js"
-import { Defaults, type Config, type ServerConfig } from "../config/model.js"
-import { checkLineLength, checkOutgoing, checkOutgoingTypes, outgoingText, PLAIN_SIGNED } from "../decide/outgoing.js"
+import type { Config, ServerConfig } from "../config/model.js"
 import * as Logging from "../log/logger.js"
-import type { Message } from "../message/index.js"
-import { escapeUnsafe } from "../text/untrusted.js"
 import { endpointOf } from "../transport/endpoint.js"
 import { publish as publishTo } from "../transport/publish.js"
 import { serverName, type Endpoint } from "../transport/transport.js"
+import { newEnvelope } from "../trust/index.js"
+import { CliExit, usageError } from "./exit.js"
 import {
-  DEFAULT_TYPES,
-  isNodeName,
-  newEnvelope,
-  nodeNameOf,
-  type ValueType
-} from "../trust/index.js"
-import { runtimeError, usageError } from "./exit.js"
+  checkCommandLine,
+  checkPort,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  hostOnly,
+  isRefusal,
+  linesFor,
+  messageWithBanUntil,
+  notConfirmed,
+  type Refusal,
+  refusedQuoting,
+  type Signing
+} from "./publishPlan.js"
 
 /** What the command line gave `f2bc publish`, read by @effect/cli or by the fast path (publishArgv.ts). */
 export interface PublishArgs {
@@ -43,41 +47,20 @@ export interface PublishArgs {
   readonly banUntil: Option.Option<number>
 }
 
+/** A plan's refusal as the CLI's failure. */
+const fail = (refusal: Refusal) => Effect.fail(new CliExit({ code: refusal.code, text: refusal.text }))
+
+/** A plan step's result: its value, or its refusal as a CliExit. */
+const fromPlan = <A>(result: A | Refusal): Effect.Effect<A, CliExit> => (isRefusal(result) ? fail(result) : Effect.succeed(result))
+
 /** The message with `, ban_until=N` appended when `--ban-until` is given (a key=value message only; N ≥ -1). */
 export const withBanUntil = (message: string, banUntil: Option.Option<number>) =>
-  Option.match(banUntil, {
-    onNone: () => Effect.succeed(message),
-    onSome: (n) =>
-      n < -1
-        ? Effect.fail(usageError(`--ban-until must be unix seconds, or -1 for no end, got ${n}`))
-        : !message.includes("=")
-        ? Effect.fail(usageError("--ban-until needs a key=value message (it appends ban_until=N)"))
-        : Effect.succeed(`${message}, ban_until=${n}`)
-  })
-
-const DEFAULT_PORT = 1986
-const DEFAULT_HOST = "127.0.0.1"
-
-/** A refusal that quotes the user's channel or message: hostile characters shown escaped, as the log does. */
-const refusal = (text: string) => usageError(escapeUnsafe(text))
-
-/** Refuses, before anything is sent, what the wire or the grammar would reject (the daemon's `publish` verb shares the check). */
-const validate = (channelName: string, text: string) =>
-  Either.match(checkOutgoing(channelName, text), { onLeft: (refused) => Effect.fail(usageError(refused)), onRight: Effect.succeed })
+  fromPlan(messageWithBanUntil(message, Option.getOrUndefined(banUntil)))
 
 /** One server to confirm, the secret that signs for it (if its channel has one), and its channel's value types. */
-interface Target {
+interface Target extends Signing {
   readonly endpoint: Endpoint
-  readonly secret: Uint8Array | undefined
-  readonly types: ReadonlyMap<string, ValueType>
 }
-
-/** Refuses what a daemon with these types would reject at its types stage: sending it would only make noise. */
-const checkTypes = (parsed: Message, targets: ReadonlyArray<Target>) =>
-  Effect.forEach(targets, (target) => {
-    const refused = checkOutgoingTypes(parsed, target.types)
-    return refused === undefined ? Effect.void : Effect.fail(usageError(refused))
-  }, { discard: true })
 
 /** Whom to send to, as whom, and the longest request line they take. */
 interface Targets {
@@ -107,7 +90,7 @@ const configTargets = (args: PublishArgs, timeoutMs: number) =>
     const config = yield* configOf(args)
     const targets = config.servers.flatMap((server) => targetOf(server, config, args.channel, timeoutMs) ?? [])
     if (targets.length === 0)
-      return yield* Effect.fail(refusal(`no server in ${config.source} has a channel named "${args.channel}"` + (yield* configFile).channelHint(args.channel)))
+      return yield* fail(refusedQuoting(`no server in ${config.source} has a channel named "${args.channel}"` + (yield* configFile).channelHint(args.channel)))
     return { targets, origin: Option.getOrElse(args.nodeName, () => config.node_name), lineLimit: config.max_line_bytes } satisfies Targets
   })
 
@@ -130,7 +113,8 @@ const hostTargets = (args: PublishArgs, timeoutMs: number) =>
   Effect.gen(function* () {
     const host = Option.getOrElse(args.host, () => DEFAULT_HOST)
     const port = Option.getOrElse(args.port, () => DEFAULT_PORT)
-    if (port < 1 || port > 65535) return yield* Effect.fail(usageError(`--port must be from 1 to 65535, got ${port}`))
+    const badPort = checkPort(port)
+    if (badPort !== undefined) return yield* fail(badPort)
     if (Option.isSome(args.config)) {
       if (Option.isSome(args.secretFile))
         return yield* Effect.fail(usageError("--secret-file and --config both say how to sign: give one (with --config, the channel's secret_file signs)"))
@@ -138,7 +122,7 @@ const hostTargets = (args: PublishArgs, timeoutMs: number) =>
       const targets = config.servers.flatMap((server) => (isServer(server, host, port) ? targetOf(server, config, args.channel, timeoutMs) ?? [] : []))
       if (targets.length === 0) {
         const having = config.servers.filter((server) => server.channels.some((c) => c.name === args.channel)).map(serverName)
-        return yield* Effect.fail(refusal(
+        return yield* fail(refusedQuoting(
           `--host ${host} -p ${port} with --config: no server entry for ${host}:${port} in ${config.source} has a channel named "${args.channel}"` +
             (having.length === 0 ? "" : ` (it is on ${having.join(", ")})`) +
             `, so publish cannot tell how to sign for it; drop --host/--port to publish to the config's servers, or drop --config (then --secret-file signs)`
@@ -151,12 +135,7 @@ const hostTargets = (args: PublishArgs, timeoutMs: number) =>
         Effect.mapError((error) => usageError(error.message))
       )
       : undefined
-    const endpoint: Endpoint = { host, port, channels: [], pingTimeoutMs: timeoutMs, maxLineBytes: Defaults.max_line_bytes }
-    return {
-      targets: [{ endpoint, secret, types: DEFAULT_TYPES }],
-      origin: Option.getOrElse(args.nodeName, () => nodeNameOf(hostname())),
-      lineLimit: Defaults.max_line_bytes
-    } satisfies Targets
+    return hostOnly(host, port, timeoutMs, Option.getOrUndefined(args.nodeName), secret) satisfies Targets
   })
 
 /** The servers to confirm (--host/--port, or every configured server with the channel), the `_origin`, and the longest line they accept. */
@@ -174,30 +153,17 @@ const confirmAll = (targets: ReadonlyArray<Target>, channelName: string, lines: 
     const failures = results.flatMap((result, i) =>
       Either.isLeft(result) ? [`${serverName(targets[i]!.endpoint)} (${result.left.detail})`] : []
     )
-    if (failures.length > 0)
-      return yield* Effect.fail(runtimeError(`not confirmed by ${failures.length} of ${targets.length} server(s): ${failures.join(", ")}`))
+    if (failures.length > 0) return yield* fail(notConfirmed(failures, targets.length))
   })
 
 /** Validates, targets, stamps, signs, sends and confirms; fails with a CliExit (exit 2 refusals, exit 1 unconfirmed). */
 export const publish = (args: PublishArgs) =>
   Effect.gen(function* () {
     const text = yield* withBanUntil(args.message, args.banUntil)
-    const parsed = yield* validate(args.channel, text)
-    if (args.timeout < 1 || args.timeout > 3600)
-      return yield* Effect.fail(usageError(`--timeout must be from 1 to 3600 seconds, got ${args.timeout}`))
-    if (Option.isSome(args.nodeName) && !isNodeName(args.nodeName.value))
-      return yield* Effect.fail(usageError(`--node-name must be letters, digits, "_", "." or "-", not starting with "-"`))
+    const parsed = yield* fromPlan(checkCommandLine(args.channel, text, args.timeout, Option.getOrUndefined(args.nodeName)))
     const { targets, origin, lineLimit } = yield* targetsOf(args, args.timeout * 1000)
-    yield* checkTypes(parsed, targets)
-    if (parsed.kind === "plain" && targets.some((target) => target.secret !== undefined))
-      return yield* Effect.fail(usageError(PLAIN_SIGNED))
-    // One envelope for every server: the same _id lets a daemon that hears it twice run it once.
     const envelope = newEnvelope(origin, yield* Clock.currentTimeMillis, randomBytes)
-    const lines = targets.map((target) => outgoingText(args.channel, text, parsed.kind === "plain", envelope, target.secret))
-    for (const line of lines) {
-      const long = checkLineLength(args.channel, line, lineLimit)
-      if (long !== undefined) return yield* Effect.fail(usageError(long))
-    }
+    const lines = yield* fromPlan(linesFor(args.channel, text, parsed, targets, envelope, lineLimit))
     yield* confirmAll(targets, args.channel, lines)
   }).pipe(
     // Quiet on success (fail2ban logs what it prints); a warning is an f2bc log line on stderr.

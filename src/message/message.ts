@@ -2,7 +2,6 @@
  * The parsed message model (docs/protocol.md): the text as received, its key=value pairs
  * split into fields and envelope, and the error a malformed message is rejected with.
  */
-import * as Data from "effect/Data"
 import { quote } from "../text/untrusted.js"
 
 /** Keys of the trust envelope appended by `f2bc publish` (docs/protocol.md). */
@@ -47,29 +46,43 @@ const illegalCharacterAt = (text: string): string => {
   return "an illegal character"
 }
 
-export class MessageError extends Data.TaggedError("MessageError")<{
+const describeMessageError = (reason: MessageErrorReason, part: string, index: number): string => {
+  // Human text counts parts from 1; the `index` field stays 0-based.
+  const where = `part ${index + 1}`
+  switch (reason) {
+    case "Empty":
+      return "message is empty"
+    case "IllegalCharacter":
+      return `message contains ${illegalCharacterAt(part)} (the wire cannot carry CR, LF or NUL)`
+    case "PartWithoutEquals":
+      return `${where} ${quote(part)} has no "=" (a message with "=" must be a list of key=value pairs)`
+    case "BadKey":
+      return `bad key ${quote(part)} in ${where} (keys are [A-Za-z0-9_.-]+)`
+    case "DuplicateKey":
+      return `duplicate key ${quote(part)} in ${where}`
+    case "ReservedKey":
+      return `reserved key ${quote(part)} in ${where} (keys starting with "_" are reserved; only _id, _ts, _origin, _sig may be sent)`
+  }
+}
+
+/**
+ * Why a message text is not a message. A plain Error with a `_tag`, not a Data.TaggedError: it is only
+ * ever returned in an Either or carried in a rejection, and `f2bc publish`'s plain path, which parses
+ * with it, evaluates no Effect module (Data.TaggedError brings Effect's core, ~2 ms).
+ */
+export class MessageError extends Error {
+  readonly _tag = "MessageError"
   readonly reason: MessageErrorReason
   /** The offending part, trimmed (the whole text for `Empty` and `IllegalCharacter`). */
   readonly part: string
   /** 0-based index of the part among the comma-separated parts, empty ones counted (-1 when not applicable). */
   readonly index: number
-}> {
-  override get message(): string {
-    // Human text counts parts from 1; the `index` field stays 0-based.
-    const where = `part ${this.index + 1}`
-    switch (this.reason) {
-      case "Empty":
-        return "message is empty"
-      case "IllegalCharacter":
-        return `message contains ${illegalCharacterAt(this.part)} (the wire cannot carry CR, LF or NUL)`
-      case "PartWithoutEquals":
-        return `${where} ${quote(this.part)} has no "=" (a message with "=" must be a list of key=value pairs)`
-      case "BadKey":
-        return `bad key ${quote(this.part)} in ${where} (keys are [A-Za-z0-9_.-]+)`
-      case "DuplicateKey":
-        return `duplicate key ${quote(this.part)} in ${where}`
-      case "ReservedKey":
-        return `reserved key ${quote(this.part)} in ${where} (keys starting with "_" are reserved; only _id, _ts, _origin, _sig may be sent)`
-    }
+
+  constructor(fields: { readonly reason: MessageErrorReason; readonly part: string; readonly index: number }) {
+    super(describeMessageError(fields.reason, fields.part, fields.index))
+    this.reason = fields.reason
+    this.part = fields.part
+    this.index = fields.index
   }
 }
+MessageError.prototype.name = "MessageError"

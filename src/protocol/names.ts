@@ -2,7 +2,6 @@
  * Validity rules of the fanout wire protocol (docs/protocol.md): what a channel name and
  * a message text may contain, and the error that names the offending part.
  */
-import * as Data from "effect/Data"
 import * as Either from "effect/Either"
 import { quote } from "../text/untrusted.js"
 
@@ -12,17 +11,25 @@ export const RESERVED_CHANNELS: ReadonlySet<string> = new Set(["all", "debug"])
 /** Whether `name` is one of the server's own channels (a config rule forbids them; the wire allows them). */
 export const isReservedChannel = (name: string): boolean => RESERVED_CHANNELS.has(name)
 
-/** A channel name or message text that cannot travel on the wire. */
-export class ProtocolError extends Data.TaggedError("ProtocolError")<{
+/**
+ * A channel name or message text that cannot travel on the wire. A plain Error with a `_tag`, not a
+ * Data.TaggedError: it is only ever returned in an Either, and `f2bc publish`'s plain path, which
+ * checks names with it, evaluates no Effect module (Data.TaggedError brings Effect's core, ~2 ms).
+ */
+export class ProtocolError extends Error {
+  readonly _tag = "ProtocolError"
   readonly reason: "BadChannel" | "BadMessage"
   readonly value: string
   readonly detail: string
-}> {
-  override get message(): string {
-    const what = this.reason === "BadChannel" ? "invalid channel name" : "invalid message"
-    return `${what} ${quoteForHumans(this.value)}: ${this.detail}`
+
+  constructor(fields: { readonly reason: ProtocolError["reason"]; readonly value: string; readonly detail: string }) {
+    super(`${fields.reason === "BadChannel" ? "invalid channel name" : "invalid message"} ${quoteForHumans(fields.value)}: ${fields.detail}`)
+    this.reason = fields.reason
+    this.value = fields.value
+    this.detail = fields.detail
   }
 }
+ProtocolError.prototype.name = "ProtocolError"
 
 const forbiddenInChannel: ReadonlyArray<readonly [string, string]> = [
   ["!", `"!"`],

@@ -1,12 +1,13 @@
 /**
  * dist/'s V8 code caches: one per Node version, made by the build for its own
  * Node and by the first successful `publish` of any other; used only when as safe as the bundle.
+ * `publish --host` runs the small bundle (f2bc-publish.cjs) and never reads the big one.
  */
 import { spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
-import { BIN, ROOT, startBroker, stopAll, tempDir } from "../support/harness.js"
+import { BIN, ROOT, startBroker, stopAll, tempDir, writeConfig } from "../support/harness.js"
 
 afterEach(stopAll)
 
@@ -30,10 +31,12 @@ process.stdout.write(String(script.cachedDataRejected))`
   return result.stdout === "true"
 }
 
+const DIST = ["f2bc-publish.cjs", "f2bc.cjs", "f2bc.js", "package.json"]
+
 /** dist/ without its caches, in a directory of its own (0700, as tempDir makes it). */
 const copyOfDist = (): string => {
   const dir = tempDir()
-  for (const file of ["f2bc.js", "f2bc.cjs", "package.json"]) fs.copyFileSync(path.join(ROOT, "dist", file), path.join(dir, file))
+  for (const file of DIST) fs.copyFileSync(path.join(ROOT, "dist", file), path.join(dir, file))
   return dir
 }
 
@@ -58,10 +61,18 @@ require("node:fs").writeFileSync(${JSON.stringify(cacheName(dir))}, script.creat
   fs.chmodSync(cacheName(dir), mode)
 }
 
+/** fail2ban's command action's `publish --config …` (which the big bundle runs) or `publish --host …` (the small one). */
+const publishArgs = (form: "config" | "host", port: number): Array<string> => {
+  const message = "jail=sshd, action=banip, ip=192.0.2.7"
+  if (form === "host") return ["publish", "--host", "127.0.0.1", "-p", String(port), "-c", "Fail2ban", "-m", message]
+  const config = writeConfig(tempDir(), `servers:\n  - host: 127.0.0.1\n    port: ${port}\n    channels:\n      - name: Fail2ban\n        action: "true %ip%"\n`)
+  return ["publish", "--config", config, "--channel", "Fail2ban", "--timeout", "10", "--message", message]
+}
+
 /** `f2bc publish` from the copy in `dir`; resolves when it has exited (and so written any cache). */
-const publishTo = (dir: string, port: number) =>
+const publishTo = (dir: string, port: number, form: "config" | "host" = "config") =>
   new Promise<{ code: number | null; stderr: string }>((resolve) => {
-    const args = ["publish", "--host", "127.0.0.1", "-p", String(port), "-c", "Fail2ban", "-m", "jail=sshd, action=banip, ip=192.0.2.7"]
+    const args = publishArgs(form, port)
     const child = spawn(process.execPath, [path.join(dir, "f2bc.js"), ...args], { stdio: ["ignore", "ignore", "pipe"] })
     let stderr = ""
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")))
@@ -77,8 +88,10 @@ describe("dist/'s V8 code caches", () => {
     const dir = copyOfDist()
     expect(run(dir, ["--version"]).status).toBe(0)
     expect(fs.existsSync(cacheName(dir))).toBe(false)
-    const refused = await publishTo(dir, 0)
+    const refused = await publishTo(dir, 0, "host")
     expect(refused.code).toBe(2)
+    const unconfirmed = await publishTo(dir, 1)
+    expect(unconfirmed.code).toBe(1)
     expect(fs.existsSync(cacheName(dir))).toBe(false)
     const broker = await startBroker()
     expect(await publishTo(dir, broker.port)).toMatchObject({ code: 0, stderr: "" })
@@ -120,6 +133,16 @@ describe("dist/'s V8 code caches", () => {
     fs.chmodSync(dir, 0o1777)
     const broker = await startBroker()
     expect(await publishTo(dir, broker.port)).toMatchObject({ code: 0, stderr: "" })
-    expect(fs.readdirSync(dir).sort()).toEqual(["f2bc.cjs", "f2bc.js", "package.json"])
+    expect(fs.readdirSync(dir).sort()).toEqual(DIST)
+  })
+
+  it("publish --host runs the small bundle alone: without the big one it still publishes, and writes no cache", async () => {
+    const dir = copyOfDist()
+    fs.rmSync(path.join(dir, "f2bc.cjs"))
+    const broker = await startBroker()
+    expect(await publishTo(dir, broker.port, "host")).toEqual({ code: 0, stderr: "" })
+    expect(fs.readdirSync(dir).sort()).toEqual(DIST.filter((name) => name !== "f2bc.cjs"))
+    // The other forms need the big bundle.
+    expect((await publishTo(dir, broker.port)).stderr).toContain("f2bc.cjs")
   })
 })
