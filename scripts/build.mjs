@@ -1,18 +1,25 @@
-// Bundles src/bin.ts into dist/ with esbuild: one CommonJS bundle
-// (dist/f2bc.cjs) and the executable dist/f2bc.js, which runs the bundle
-// through a V8 code cache made by and for the Node that runs it.
+// Bundles f2bc into dist/ with esbuild: two CommonJS bundles and the
+// executable dist/f2bc.js, which runs one of them through a V8 code cache made
+// by and for the Node that runs it.
 //
-// Why: most of `f2bc publish`'s start-up is compiling JavaScript. Node 20
-// can reuse V8's compiled code only for scripts (vm.Script `cachedData`), not
-// for ES modules, so the program is one CommonJS bundle; code reached through
+// - dist/f2bc-publish.cjs (src/cli/publishPlain.ts): `f2bc publish` to --host
+//   without a config, the form a start-up matters for, with no Effect runtime
+//   and node:crypto loaded at first use (~26 KB). The launcher tries it first for
+//   every `publish`; it declines any other form.
+// - dist/f2bc.cjs (src/bin.ts): everything else, `publish --config` included.
+//
+// Why: most of a short command's start-up is compiling and evaluating JavaScript.
+// Node 20 can reuse V8's compiled code only for scripts (vm.Script `cachedData`),
+// not for ES modules, so each program is one CommonJS bundle; code reached through
 // import() (the full CLI, the daemon, the broker, NATS) is wrapped by esbuild
 // so that it is evaluated only when imported. A cache is valid for one Node
-// (V8) version only, so dist/f2bc.js keeps one per Node version beside the
-// bundle (`f2bc.cjs.<build>.<node version>-<arch>.cache`), uses it only when
+// (V8) version only, so dist/f2bc.js keeps one per bundle and Node version beside
+// it (`<bundle>.<build>.<node version>-<arch>.cache`), uses it only when
 // it is as safe as the bundle itself (owned by root, the user or the bundle's
 // owner, writable by no one else, in a directory likewise), and, when a
 // `publish` succeeded without a usable one, writes one at exit if it may. The
-// build makes the building Node's cache with one `publish` to a stand-in server.
+// build makes the building Node's caches with a `publish --host` and a
+// `publish --config` to a stand-in server.
 // dist/package.json makes dist/f2bc.js CommonJS: Node's ES-module loader
 // would cost 5–8 ms of every start.
 import { build } from "esbuild"
@@ -99,74 +106,90 @@ await build({
   logLevel: "warning"
 })
 
-// The executable. `buildId` names the bundle in its caches' names: a cache of
+// The executable. A bundle's build id (a hash of it) names it in its caches' names: a cache of
 // another bundle of the same length would otherwise be taken by V8.
-const launcher = (buildId) => `#!/usr/bin/env node
-// f2bc, built by scripts/build.mjs: runs f2bc.cjs, compiled with this Node's V8 code cache when there is a safe one.
+const launcher = (buildIds) => `#!/usr/bin/env node
+// f2bc, built by scripts/build.mjs: runs f2bc-publish.cjs (publish to --host) or f2bc.cjs, compiled with this Node's V8 code cache when there is a safe one.
 "use strict"
-// publish to --host without a config runs the small bundle, without Effect's runtime (it declines other forms).
-if (process.argv[2] === "publish" && require("./f2bc-publish.cjs").publishPlain(process.argv.slice(2), process.env) !== undefined) return
 const fs = require("node:fs")
 const { createRequire } = require("node:module")
 const nodePath = require("node:path")
 const { Script } = require("node:vm")
 
-const file = nodePath.join(__dirname, "f2bc.cjs")
-const cacheFile = nodePath.join(__dirname, \`f2bc.cjs.${buildId}.\${process.version}-\${process.arch}.cache\`)
+const BUILD_IDS = ${JSON.stringify(buildIds)}
 const uid = process.geteuid()
-const bundle = fs.openSync(file, "r")
-const owner = fs.fstatSync(bundle).uid
-// The module wrapper node puts around a CommonJS file.
-const source = \`(function (exports, require, module, __filename, __dirname) { \${fs.readFileSync(bundle, "utf8")}\\n});\`
-fs.closeSync(bundle)
+const dirStats = fs.statSync(__dirname)
 
-// A cache is code this process will run: it must be as safe as the bundle, owned
-// by root, this user or the bundle's owner and writable by no one else, as its directory.
-const safe = (stats) => (stats.uid === 0 || stats.uid === uid || stats.uid === owner) && (stats.mode & 0o022) === 0
-const safeDir = safe(fs.statSync(__dirname))
+/**
+ * Runs the bundle \`name\` (BUILD_IDS holds its build id) and returns its exports and
+ * \`leaveCache\`: for a publish that succeeds without a usable cache, which writes one at exit.
+ */
+const load = (name) => {
+  const file = nodePath.join(__dirname, name)
+  const cacheFile = nodePath.join(__dirname, \`\${name}.\${BUILD_IDS[name]}.\${process.version}-\${process.arch}.cache\`)
+  const bundle = fs.openSync(file, "r")
+  const owner = fs.fstatSync(bundle).uid
+  // The module wrapper node puts around a CommonJS file.
+  const source = \`(function (exports, require, module, __filename, __dirname) { \${fs.readFileSync(bundle, "utf8")}\\n});\`
+  fs.closeSync(bundle)
 
-const readCache = () => {
-  let fd
-  try {
-    fd = fs.openSync(cacheFile, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW)
-    const stats = fs.fstatSync(fd)
-    return stats.isFile() && safe(stats) ? fs.readFileSync(fd) : undefined
-  } catch {
-    return undefined // none yet: compile as usual
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd)
-  }
-}
-
-const cachedData = safeDir ? readCache() : undefined
-const script = new Script(source, { filename: file, cachedData })
-
-// A publish that succeeded without a usable cache leaves one for the next, where
-// it may (a read-only or foreign directory: none, and every start compiles).
-if (safeDir && process.argv[2] === "publish" && (cachedData === undefined || script.cachedDataRejected)) {
-  process.on("exit", (code) => {
-    if (code !== 0) return
-    const temporary = \`\${cacheFile}.\${process.pid}.tmp\`
+  // A cache is code this process will run: it must be as safe as the bundle, owned
+  // by root, this user or the bundle's owner and writable by no one else, as its directory.
+  const safe = (stats) => (stats.uid === 0 || stats.uid === uid || stats.uid === owner) && (stats.mode & 0o022) === 0
+  const safeDir = safe(dirStats)
+  const readCache = () => {
+    let fd
     try {
-      fs.writeFileSync(temporary, script.createCachedData(), { flag: "wx", mode: 0o644 })
-      fs.renameSync(temporary, cacheFile)
+      fd = fs.openSync(cacheFile, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW)
+      const stats = fs.fstatSync(fd)
+      return stats.isFile() && safe(stats) ? fs.readFileSync(fd) : undefined
     } catch {
-      fs.rmSync(temporary, { force: true })
+      return undefined // none yet: compile as usual
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd)
     }
-  })
+  }
+  const cachedData = safeDir ? readCache() : undefined
+  const script = new Script(source, { filename: file, cachedData })
+
+  // A publish that succeeded without a usable cache leaves one for the next, where
+  // it may (a read-only or foreign directory: none, and every start compiles).
+  const leaveCache = () => {
+    if (!safeDir || (cachedData !== undefined && !script.cachedDataRejected)) return
+    process.on("exit", (code) => {
+      if (code !== 0) return
+      const temporary = \`\${cacheFile}.\${process.pid}.tmp\`
+      try {
+        fs.writeFileSync(temporary, script.createCachedData(), { flag: "wx", mode: 0o644 })
+        fs.renameSync(temporary, cacheFile)
+      } catch {
+        fs.rmSync(temporary, { force: true })
+      }
+    })
+  }
+  const module_ = { exports: {}, id: file, filename: file, loaded: false }
+  script.runInThisContext()(module_.exports, createRequire(file), module_, file, __dirname)
+  return { exports: module_.exports, leaveCache }
 }
 
-const module_ = { exports: {}, id: file, filename: file, loaded: false }
-script.runInThisContext()(module_.exports, createRequire(file), module_, file, __dirname)
+const publish = process.argv[2] === "publish"
+// publish to --host without a config: the small bundle, no Effect runtime (it declines every other form).
+const plain = publish ? load("f2bc-publish.cjs") : undefined
+if (plain !== undefined && plain.exports.publishPlain(process.argv.slice(2), process.env) !== undefined) plain.leaveCache()
+else {
+  const main = load("f2bc.cjs")
+  if (publish) main.leaveCache()
+}
 `
 
-const buildId = createHash("sha256").update(readFileSync("dist/f2bc.cjs")).digest("hex").slice(0, 16)
+const buildIdOf = (file) => createHash("sha256").update(readFileSync(file)).digest("hex").slice(0, 16)
+const buildIds = { "f2bc-publish.cjs": buildIdOf("dist/f2bc-publish.cjs"), "f2bc.cjs": buildIdOf("dist/f2bc.cjs") }
 writeFileSync("dist/package.json", `${JSON.stringify({ type: "commonjs" })}\n`)
-writeFileSync("dist/f2bc.js", launcher(buildId), { mode: 0o755 })
+writeFileSync("dist/f2bc.js", launcher(buildIds), { mode: 0o755 })
 chmodSync("dist/f2bc.js", 0o755)
 
-// The building Node's cache: one `publish` to a stand-in server that answers each ping, in fail2ban's
-// command-action form (`--config`): `publish --host` runs the small bundle, the big one serves `--config`.
+// The building Node's caches: one \`publish --host\` (the small bundle) and one in fail2ban's command-action
+// form, \`publish --config\` (the big one), to a stand-in server that answers each ping.
 const server = net.createServer((socket) => {
   let pending = ""
   socket.on("error", () => undefined)
@@ -177,25 +200,29 @@ const server = net.createServer((socket) => {
   })
 })
 await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve))
+const port = String(server.address().port)
 const configDir = mkdtempSync(nodePath.join(tmpdir(), "f2bc-build-"))
 const config = nodePath.join(configDir, "f2bc.yml")
-writeFileSync(
-  config,
-  `node_name: build\nservers:\n  - host: 127.0.0.1\n    port: ${server.address().port}\n    channels:\n      - name: build\n        action: "true %ip%"\n`,
-  { mode: 0o600 }
-)
-const publish = spawn(
-  process.execPath,
-  ["dist/f2bc.js", "publish", "--config", config, "--channel", "build", "--timeout", "10", "--message", "jail=build, action=banip, ip=192.0.2.1"],
-  { stdio: ["ignore", "pipe", "pipe"] }
-)
-let output = ""
-publish.stdout.on("data", (chunk) => (output += chunk))
-publish.stderr.on("data", (chunk) => (output += chunk))
-const status = await new Promise((resolve) => publish.once("exit", resolve))
+writeFileSync(config, `node_name: build\nservers:\n  - host: 127.0.0.1\n    port: ${port}\n    channels:\n      - name: build\n        action: "true %ip%"\n`, { mode: 0o600 })
+const message = "jail=build, action=banip, ip=192.0.2.1"
+
+/** Runs \`f2bc …args\`; resolves to its exit status and output. */
+const f2bc = (args) =>
+  new Promise((resolve) => {
+    const child = spawn(process.execPath, ["dist/f2bc.js", ...args], { stdio: ["ignore", "pipe", "pipe"] })
+    let output = ""
+    child.stdout.on("data", (chunk) => (output += chunk))
+    child.stderr.on("data", (chunk) => (output += chunk))
+    child.once("exit", (status) => resolve({ status, output }))
+  })
+const runs = [
+  await f2bc(["publish", "--host", "127.0.0.1", "-p", port, "--node-name", "build", "-c", "build", "-m", message]),
+  await f2bc(["publish", "--config", config, "--channel", "build", "--timeout", "10", "--message", message])
+]
 server.close()
 rmSync(configDir, { recursive: true, force: true })
 const caches = readdirSync("dist").filter((name) => name.endsWith(".cache"))
-if (status !== 0 || caches.length !== 1) {
-  throw new Error(`making the code cache failed (exit ${status}, caches: ${caches.join(", ") || "none"}):\n${output}`)
+const made = Object.keys(buildIds).every((bundle) => caches.some((cache) => cache.startsWith(`${bundle}.${buildIds[bundle]}.`)))
+if (runs.some((run) => run.status !== 0) || caches.length !== 2 || !made) {
+  throw new Error(`making the code caches failed (exit ${runs.map((run) => run.status).join(", ")}; caches: ${caches.join(", ") || "none"}):\n${runs.map((run) => run.output).join("")}`)
 }
