@@ -80,8 +80,8 @@ const unexpected = (defect: unknown, env: NodeJS.ProcessEnv): string =>
 
 /**
  * Runs `f2bc publish` when `args` (argv without node and the script) is this path's form, and ends
- * the process as bin.ts's runMain does: quiet with 0, else one `f2bc:` line and the exit code; a
- * SIGINT or SIGTERM stops the exchanges and exits 0. Undefined, doing nothing, for any other form.
+ * the process with the code bin.ts's runMain would: quiet with 0, else one `f2bc:` line and the exit
+ * code; a SIGINT or SIGTERM stops the exchanges and exits 0. Undefined, doing nothing, for any other form.
  */
 export const publishPlain = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv): Promise<void> | undefined => {
   const read = readPlainPublishArgv(args)
@@ -96,7 +96,8 @@ export const publishPlain = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv
   process.once("SIGTERM", onSignal)
   return run(read, cancels).then(
     (refusal) => {
-      if (refusal === undefined) return
+      // process.exit rather than the end of the event loop: the natural end costs ~1–2 ms more.
+      if (refusal === undefined) process.exit(0)
       process.stderr.write(`${errorText(`f2bc: ${refusal.text}`, env)}\n`)
       process.exit(refusal.code)
     },
