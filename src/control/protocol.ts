@@ -91,8 +91,18 @@ export type PublishAnswer = typeof PublishAnswer.Type
 export const UnknownRequest = Schema.Struct({ error: Schema.String })
 
 /** The answer line a daemon writes for `answer`. */
-export const encodeAnswer = <A, I>(schema: Schema.Schema<A, I>, answer: A): string =>
-  `${Schema.encodeSync(Schema.parseJson(schema))(answer)}\n`
+export const encodeAnswer = <A, I>(schema: Schema.Schema<A, I>, answer: A): string => `${encoderOf(schema)(answer)}\n`
+
+/** Each schema's JSON encoder, made once: building it costs more than the encoding (it is on every hand-off's path). */
+const encoders = new WeakMap<Schema.Schema.Any, (answer: never) => string>()
+const encoderOf = <A, I>(schema: Schema.Schema<A, I>): ((answer: A) => string) => {
+  let encoder = encoders.get(schema) as ((answer: A) => string) | undefined
+  if (encoder === undefined) {
+    encoder = Schema.encodeSync(Schema.parseJson(schema))
+    encoders.set(schema, encoder as (answer: never) => string)
+  }
+  return encoder
+}
 
 export class ControlError extends Data.TaggedError("ControlError")<{
   readonly reason: "Listen" | "InUse" | "Unavailable" | "Refused" | "Protocol"

@@ -86,10 +86,8 @@ const serveClient = (socket: net.Socket, handlers: ControlHandlers, run: <A>(eff
       socket.end(encodeAnswer(UnknownRequest, { error: `unknown request ${JSON.stringify(line.trim().slice(0, QUOTED))}` }))
       return
     }
-    run(answer(request, handlers)).then(
-      (text) => socket.end(text),
-      () => socket.destroy()
-    )
+    // Written from the fiber itself, not from a promise callback queued behind whatever it woke.
+    run(Effect.flatMap(answer(request, handlers), (text) => Effect.sync(() => socket.end(text)))).catch(() => socket.destroy())
   })
 }
 

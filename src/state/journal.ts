@@ -1,17 +1,17 @@
 /**
- * An append-only journal file in state_dir (the outbox, the executed ids, the scheduled expiries): recovered
- * and rewritten at open, appended with one write and one fsync per group, compacted when the dead part outgrows the live one.
+ * An append-only journal file in state_dir (the outbox, the executed ids, the scheduled expiries): recovered and rewritten
+ * at open, appended in groups (groupWriter.ts), compacted when the dead part outgrows the live one.
  */
 import * as Data from "effect/Data"
-import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as FiberId from "effect/FiberId"
-import * as Queue from "effect/Queue"
+import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 import * as fs from "node:fs"
 import * as nodePath from "node:path"
 import { writeStateFile, type StateFileError } from "../daemon/stateFile.js"
+import { makeGroupWriter, type Waiter } from "./groupWriter.js"
 
 /** `Open`: the file cannot be read or opened. `Write`: the system refused an append. */
 export class JournalError extends Data.TaggedError("JournalError")<{
@@ -23,13 +23,16 @@ export class JournalError extends Data.TaggedError("JournalError")<{
   }
 }
 
+/** What nobody waited for (a done mark, an executed id) is synced with the next awaited append, or after this long. */
+const SYNC_LATER = Duration.seconds(1)
+
 /** Below this size a journal is never compacted: rewriting costs more than it saves. */
 export const COMPACT_MIN_BYTES = 64 * 1024
 
 export interface Journal {
   /** Appends `bytes` and resolves once they are on disk; `onDurable` runs first, before any compaction can read the live set. */
   readonly append: (bytes: Buffer, onDurable?: () => void) => Effect.Effect<void, JournalError>
-  /** Appends without waiting: written with the next group. */
+  /** Appends without waiting: written at once or with the next group, synced with the next awaited append or within SYNC_LATER. */
   readonly appendLater: (bytes: Buffer) => Effect.Effect<void>
   /** The file's size now. */
   readonly size: () => number
@@ -45,12 +48,6 @@ export interface JournalOptions {
   readonly liveBytes: () => number
   /** The live records, encoded: what a compaction writes. */
   readonly live: () => ReadonlyArray<Buffer>
-}
-
-interface Pending {
-  readonly bytes: Buffer
-  readonly onDurable?: (() => void) | undefined
-  readonly done?: Deferred.Deferred<void, JournalError> | undefined
 }
 
 const describe = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
@@ -100,37 +97,42 @@ interface Handle {
   size: number
 }
 
-/** Appends `bytes` and syncs them; a failed or short write is cut back off, so no torn record sits before later ones. */
-const writeAndSync = (path: string, handle: Handle, bytes: Buffer): Effect.Effect<void, JournalError> =>
-  Effect.async<void, JournalError>((resume) => {
-    if (handle.fd === -1) {
-      try {
-        handle.fd = fs.openSync(path, APPEND)
-      } catch (cause) {
-        return resume(Effect.fail(new JournalError({ reason: "Write", detail: `cannot open ${path}: ${describe(cause)}` })))
-      }
+/** Appends `bytes` with one write() on this thread (the page cache: enough against SIGKILL); a short write is cut back off. */
+const writeNow = (path: string, handle: Handle, bytes: Buffer): Either.Either<void, JournalError> => {
+  try {
+    if (handle.fd === -1) handle.fd = fs.openSync(path, APPEND)
+    const written = fs.writeSync(handle.fd, bytes, 0, bytes.length, null)
+    if (written === bytes.length) {
+      handle.size += bytes.length
+      return Either.void
     }
-    fs.write(handle.fd, bytes, 0, bytes.length, null, (error, written) => {
-      if (error !== null || written !== bytes.length) {
-        try {
-          fs.ftruncateSync(handle.fd, handle.size)
-        } catch {
-          // The next compaction rewrites the file from memory.
-        }
-        return resume(Effect.fail(new JournalError({ reason: "Write", detail: `cannot write ${path}: ${error?.message ?? "short write"}` })))
-      }
-      fs.fdatasync(handle.fd, (syncError) => {
-        if (syncError !== null) return resume(Effect.fail(new JournalError({ reason: "Write", detail: `cannot sync ${path}: ${syncError.message}` })))
-        handle.size += bytes.length
-        resume(Effect.void)
-      })
-    })
-  })
+    cutBack(handle, handle.size)
+    return Either.left(new JournalError({ reason: "Write", detail: `cannot write ${path}: short write` }))
+  } catch (cause) {
+    if (handle.fd !== -1) cutBack(handle, handle.size)
+    return Either.left(new JournalError({ reason: "Write", detail: `cannot write ${path}: ${describe(cause)}` }))
+  }
+}
 
-/** Rewrites the file with only the live records once it is over COMPACT_MIN_BYTES and twice their size; a failure is logged, the file kept. */
-const compactIfWorth = (options: JournalOptions, handle: Handle): Effect.Effect<void> =>
+/** Truncates the file to `size`: no torn or refused record may sit before later ones. */
+const cutBack = (handle: Handle, size: number): void => {
+  try {
+    fs.ftruncateSync(handle.fd, size)
+    handle.size = size
+  } catch {
+    // The next compaction rewrites the file from memory.
+  }
+}
+
+/** fdatasync in the thread pool: a slow disk never stalls the daemon. */
+const syncNow = (path: string, handle: Handle, done: (result: Either.Either<void, JournalError>) => void): void =>
+  fs.fdatasync(handle.fd, (error) =>
+    done(error === null ? Either.void : Either.left(new JournalError({ reason: "Write", detail: `cannot sync ${path}: ${error.message}` })))
+  )
+
+/** Rewrites the file with only the live records (the writer asks once it is over COMPACT_MIN_BYTES and twice their size); a failure is logged, the file kept. */
+const compact = (options: JournalOptions, handle: Handle): Effect.Effect<void> =>
   Effect.gen(function* () {
-    if (handle.size < COMPACT_MIN_BYTES || handle.size < 2 * options.liveBytes()) return
     const live = options.live()
     const size = yield* rewrite(options.path, options.what, live)
     // The old descriptor is the replaced file's: never append to it again (-1 makes the next write reopen).
@@ -159,39 +161,38 @@ export const openJournal = (options: JournalOptions): Effect.Effect<Journal, Jou
     })
     // The descriptor changes at each compaction: close whichever is current, last (after the writer stopped).
     yield* Effect.addFinalizer(() => Effect.sync(() => handle.fd === -1 || fs.closeSync(handle.fd)))
-    const queue = yield* Queue.unbounded<Pending>()
-
-    /** Writes a group and settles its waiters; uninterruptible, so the file is never closed under a write. */
-    const writeGroup = (group: ReadonlyArray<Pending>) =>
-      Effect.uninterruptible(Effect.gen(function* () {
-        if (group.length === 0) return
-        const result = yield* Effect.either(writeAndSync(path, handle, Buffer.concat(group.map((pending) => pending.bytes))))
-        for (const pending of group) {
-          if (Either.isRight(result)) pending.onDurable?.()
-          if (pending.done !== undefined) Deferred.unsafeDone(pending.done, Either.isRight(result) ? Effect.void : Effect.fail(result.left))
-        }
-        if (Either.isRight(result)) yield* compactIfWorth(options, handle)
-        else if (group.every((pending) => pending.done === undefined)) yield* Effect.logWarning(`${options.what}: ${result.left.detail}`)
-      }))
-    // On close, after the writer stopped: what is still queued is written, then the file closed.
-    yield* Effect.addFinalizer(() => Effect.flatMap(Queue.takeAll(queue), (rest) => writeGroup([...rest])))
-    // The one writer: every append waiting when it wakes goes out in one write and one fsync.
-    const writer = Effect.forever(
-      // Only the wait can be interrupted: an append taken from the queue is always written.
-      Effect.uninterruptibleMask((restore) =>
-        Effect.flatMap(restore(Queue.take(queue)), (first) => Effect.flatMap(Queue.takeAll(queue), (rest) => writeGroup([first, ...rest])))
-      )
+    const runtime = yield* Effect.runtime<never>()
+    const worthCompacting = () => handle.size >= COMPACT_MIN_BYTES && handle.size >= 2 * options.liveBytes()
+    const writer = makeGroupWriter({
+      write: (bytes) => writeNow(path, handle, bytes),
+      sync: (done) => syncNow(path, handle, done),
+      cutBack: (size) => cutBack(handle, size),
+      size: () => handle.size,
+      afterGroup: (done) => (worthCompacting() ? Runtime.runCallback(runtime)(compact(options, handle), { onExit: done }) : done()),
+      warn: (detail) => Runtime.runFork(runtime)(Effect.logWarning(`${options.what}: ${detail}`))
+    })
+    let closed = false
+    // On close: what is queued is written and synced, then the file closed (the finalizer above, added first, runs last).
+    yield* Effect.addFinalizer(() =>
+      Effect.async<void>((resume) => {
+        closed = true
+        writer.whenIdle(() => writer.syncIfOwed(() => resume(Effect.void)))
+      })
     )
-    yield* Effect.forkScoped(writer)
+    // What nobody waited for is synced within SYNC_LATER.
+    yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(SYNC_LATER), Effect.async<void>((resume) => writer.syncIfOwed(() => resume(Effect.void))))))
+    const closedError = Either.left(new JournalError({ reason: "Write", detail: `cannot write ${path}: the journal is closed` }))
 
     return {
       append: (bytes, onDurable) => {
         // Queued at the call, not when the effect runs: the file keeps the order in which appends were asked for.
-        const done = Deferred.unsafeMake<void, JournalError>(FiberId.none)
-        queue.unsafeOffer({ bytes, onDurable, done })
-        return Deferred.await(done)
+        const waiter: Waiter = closed ? { result: closedError, resume: undefined } : writer.append(bytes, onDurable)
+        return Effect.async<void, JournalError>((resume) => {
+          if (waiter.result !== undefined) return resume(waiter.result)
+          waiter.resume = resume
+        })
       },
-      appendLater: (bytes) => Effect.sync(() => void queue.unsafeOffer({ bytes })),
+      appendLater: (bytes) => Effect.sync(() => (closed ? undefined : writer.appendLater(bytes))),
       size: () => handle.size
     }
   })
