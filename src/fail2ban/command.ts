@@ -16,3 +16,9 @@ export const isFail2banClient = (program: string | undefined): boolean =>
  */
 export const socketFor = (fail2banSocket: string | undefined, argv: ReadonlyArray<string>): string | undefined =>
   fail2banSocket !== undefined && isFail2banClient(argv[0]) ? fail2banSocket : undefined
+
+/** `{ fail2banSocket }` when the action goes over fail2ban's socket, else nothing (to spread into an action). */
+export const withSocket = (fail2banSocket: string | undefined, argv: ReadonlyArray<string>): { readonly fail2banSocket?: string } => {
+  const socket = socketFor(fail2banSocket, argv)
+  return socket === undefined ? {} : { fail2banSocket: socket }
+}
