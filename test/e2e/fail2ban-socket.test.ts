@@ -44,8 +44,10 @@ servers:
         action: "${PROGRAM} set cluster-%jail% %action% %ip%"
         batch: { key: ip, max: 100, linger: 200ms }
         timeout: 5
+        expire_action: "${PROGRAM} set cluster-%jail% unbanip %ip%"
         fail2ban_socket: ${fail2ban.socket}
 log_level: 2
+state_dir: ${dir}/state
 `
     )
     daemon = startF2bc(["daemon", "run", "--config", config])
@@ -73,6 +75,15 @@ log_level: 2
       expect(line).not.toContain("exit=")
     }
     expect(daemon.output()).not.toContain("action failed")
+  })
+
+  it("a ban's expire_action goes over the socket too when its ban_until comes", async () => {
+    const banUntil = Math.floor(Date.now() / 1000) + 2
+    await announce(`jail=sshd, action=banip, ip=198.51.100.150, ban_until=${banUntil}`)
+    await daemon.waitFor(/action executed .*"banip","198\.51\.100\.150"/)
+    const [line] = await daemon.waitFor(/action executed .*"unbanip","198\.51\.100\.150".*\n/, 10_000)
+    expect(line).toContain(`fail2ban_socket=${fail2ban.socket}`)
+    expect(await bannedIn(fail2ban.socket, "cluster-sshd")).not.toContain("198.51.100.150")
   })
 
   it("an unknown jail fails the action with fail2ban's error text", async () => {
