@@ -14,9 +14,10 @@ const countEach = (result: "succeeded" | "failed", n: number, durationMs: number
   Effect.zipRight(countAction(result, n), Effect.forEach(Array.from({ length: n }), () => recordDuration(durationMs), { discard: true }))
 
 /**
- * Runs the jobs of one unit as one process (all of one group when there are
- * several: the first's argv with its batched word repeated once per job) and
- * answers whether it succeeded; never fails.
+ * Runs the jobs of one unit as one process, or as one request on fail2ban's
+ * socket when they carry one (all of one group when there are several: the
+ * first's argv with its batched word repeated once per job), and answers
+ * whether it succeeded; never fails.
  */
 export const runUnit = (
   jobs: ReadonlyArray<Job>,
