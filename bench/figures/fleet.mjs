@@ -1,7 +1,8 @@
 // Figure 8: the fleet as its operators live it. Two real fail2ban-servers,
 // A and B, each with an f2bc daemon in the recommended setup (A's jail
 // announces with the f2bc-daemon.py action through A's daemon and its outbox;
-// B's daemon applies received bans in batches with fail2ban-client), and a
+// B's daemon applies received bans in batches over fail2ban's own socket,
+// `fail2ban_socket`, with no fail2ban-client process), and a
 // fanout broker between them. A's daemon reaches the broker through a proxy
 // that can cut it off. Every figure is measured against fail2ban's own time
 // in the same run.
@@ -26,7 +27,7 @@ const until = async (predicate, timeoutMs, what, since = performance.now()) => {
   }
 }
 
-/** The daemon config of one host: its outbox in `dir/state`, its socket, B's batched fail2ban action. */
+/** The daemon config of one host: its outbox in `dir/state`, its socket, B's batched fail2ban action over fail2ban's socket. */
 const daemonConfig = ({ name, dir, serverPort, secret, fail2banSocket, metricsPort }) =>
   `node_name: ${name}
 log_level: 1
@@ -40,7 +41,8 @@ servers:
       - name: Fail2ban
         secret_file: ${secret}
         batch: { key: ip, max: 100, linger: 50ms }
-        action: "/usr/bin/fail2ban-client -s ${fail2banSocket} set cluster-%jail% %action% %ip%"
+        action: "fail2ban-client set cluster-%jail% %action% %ip%"
+        fail2ban_socket: ${fail2banSocket}
     filter:
       - key: action
         values: [banip, unbanip]
@@ -243,8 +245,8 @@ export const figureFleet = async ({ quick }) => {
     m.single = []
     for (let i = 0; i < (quick ? 10 : 25); i++) m.single.push(await singleBan(a, b))
     // A's own path: the same storm into the watching jail with and without the cluster action. B's
-    // daemon is paused meanwhile: on one machine its fail2ban-client processes would take A's CPU,
-    // which in a fleet is another host's.
+    // daemon is paused meanwhile: on one machine its work (and B's fail2ban-server's) would take A's
+    // CPU, which in a fleet is another host's.
     b.daemon.child.kill("SIGSTOP")
     const clusterStorm = await storm(a, b, n, 120_000, async (ips) => {
       const wanted = new Set(ips)

@@ -11,6 +11,7 @@ import * as Option from "effect/Option"
 import { randomBytes } from "node:crypto"
 import { CHECK_ORIGIN, checkMessage } from "../decide/check.js"
 import type { ExpiryChange } from "../decide/decision.js"
+import { socketFor } from "../fail2ban/index.js"
 import { rejectionLine } from "../decide/rejection.js"
 import { escapeUnsafe } from "../text/untrusted.js"
 import { serverName } from "../transport/transport.js"
@@ -51,7 +52,9 @@ export const checkCommand = Command.make(
       const where = `${serverName(server)} ${escapeUnsafe(args.channel.value)}`
       if (decision._tag === "Execute") {
         executing++
-        yield* Console.log(`${where}: would run ${escapeUnsafe(JSON.stringify(decision.argv))}`)
+        const socket = socketFor(decision.channel.fail2ban_socket, decision.argv)
+        const via = socket === undefined ? "" : ` over fail2ban's socket ${escapeUnsafe(socket)} (fail2ban_socket: no process)`
+        yield* Console.log(`${where}: would run ${escapeUnsafe(JSON.stringify(decision.argv))}${via}`)
         if (decision.expiry !== undefined) yield* Console.log(`${where}: ${escapeUnsafe(describeExpiry(decision.expiry))}`)
       } else if (decision.rejection._tag === "Quorum" && decision.rejection.verdict._tag === "Held") {
         // Accepted, and waiting for more origins: it runs once they sent it too.

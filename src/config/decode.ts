@@ -48,7 +48,7 @@ export const decodeConfig = (text: string, source: string): Either.Either<Config
 /** What every channel inherits from the top level. */
 interface Inherited {
   readonly types: ReadonlyMap<string, ValueType>
-  /** Relative secret_file paths are relative to the config file's directory. */
+  /** Relative paths (secret_file, fail2ban_socket…) are relative to the config file's directory. */
   readonly baseDir: string
   /** Names a JetStream server's durable consumer unless it names its own. */
   readonly nodeName: string
@@ -214,7 +214,8 @@ const resolveChannel = (
       types,
       batch,
       ...(channel.quorum === undefined ? {} : { quorum: resolveQuorum(channel.quorum) }),
-      ...(expire === undefined ? {} : { expire })
+      ...(expire === undefined ? {} : { expire }),
+      ...(channel.fail2ban_socket === undefined ? {} : { fail2ban_socket: nodePath.resolve(inherited.baseDir, channel.fail2ban_socket) })
     }
   })
 

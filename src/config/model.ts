@@ -35,6 +35,11 @@ export interface ChannelConfig {
   readonly quorum?: QuorumConfig
   /** Set: what runs at a ban's `ban_until` (scheduled in state_dir). */
   readonly expire?: ExpireConfig | undefined
+  /**
+   * Absolute path of fail2ban-server's socket: the channel's actions whose program is
+   * fail2ban-client are sent over it as fail2ban-client would send them, with no process.
+   */
+  readonly fail2ban_socket?: string
 }
 
 /** `expire_action`, compiled like `action`; `batchWord`: the word the batch key fills alone in it (expiries batch too). */

@@ -4,6 +4,7 @@
  */
 import * as Either from "effect/Either"
 import { compileTemplate, soleWordOf } from "../action/index.js"
+import { fail2banSocketIssues } from "./fail2banSocket.js"
 import { isReservedChannel, validateChannelName } from "../protocol/index.js"
 import { parseRange, parseValueType } from "../trust/index.js"
 import { consumerIssues, transportIssues } from "./nats.js"
@@ -105,6 +106,7 @@ const serverIssues = (server: unknown, path: IssuePath): ReadonlyArray<PathIssue
     }
     issues.push(...actionIssues(channel, channelPath))
     issues.push(...batchIssues(channel, channelPath))
+    issues.push(...fail2banSocketIssues(channel, channelPath))
     issues.push(...quorumIssues(channel, channelPath))
     issues.push(...typesIssues(field(channel, "types"), [...channelPath, "types"]))
     issues.push(...filterIssues(field(channel, "filter"), [...channelPath, "filter"]))

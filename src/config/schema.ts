@@ -109,7 +109,8 @@ export const RawChannel = Schema.Struct({
   types: Schema.optionalWith(RawTypes, { exact: true, default: () => ({}) }),
   batch: Schema.optionalWith(RawBatch.annotations(expected("a mapping with key, max and linger")), { exact: true }),
   quorum: Schema.optionalWith(RawQuorum, { exact: true }),
-  expire_action: Schema.optionalWith(NonEmptyString, { exact: true })
+  expire_action: Schema.optionalWith(NonEmptyString, { exact: true }),
+  fail2ban_socket: Schema.optionalWith(NonEmptyString, { exact: true })
 })
 
 /** Keys only a NATS server entry has, after url and servers. */

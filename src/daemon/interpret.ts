@@ -72,6 +72,7 @@ export const makeInterpreter = (
       channel: delivery.channel,
       // Acknowledged once the action (or the batch holding it) has finished, failed included: a failing action is logged, not retried forever.
       ...(settle === undefined ? {} : { onDone: settle.ack }),
+      ...(step.fail2banSocket === undefined ? {} : { fail2banSocket: step.fail2banSocket }),
       ...(step.batch === undefined ? {} : { batch: { word: step.batch.word, max: step.batch.max, lingerMs: Math.round(step.batch.linger * 1000) } })
     }).pipe(
       Effect.flatMap((result) =>

@@ -11,6 +11,7 @@ import type { Hold } from "../cluster/quorum.js"
 import type { DecideState, DedupeRecord, Execute, ExpiryChange, QuorumRecord, QuorumView, ServerPlan } from "./decision.js"
 import { decisionLevel, decisionLine, outcomeOf } from "./outcome.js"
 import { decide, orderKeyOf } from "./pipeline.js"
+import { withSocket } from "../fail2ban/index.js"
 
 /** What the interpreter does, in this order. */
 export type Step =
@@ -29,6 +30,8 @@ export type Step =
     readonly record: DedupeRecord | undefined
     /** The channel's `batch:`: the executor may run this action in one process with others. */
     readonly batch: BatchConfig | undefined
+    /** On a channel with `fail2ban_socket:` and a fail2ban-client action: sent over that socket, no process. */
+    readonly fail2banSocket?: string
     /** On a channel with `quorum:`: the run, recorded in the quorum table once queued. */
     readonly quorum?: QuorumRecord
     /** Applied to the scheduled expiries once the action is queued, like `record`. */
@@ -80,6 +83,7 @@ const submitOf = (plan: ServerPlan, delivery: Delivery, decision: Execute): Step
   orderKey: orderKeyOf(plan, decision.message),
   record: decision.record,
   batch: decision.channel.batch,
+  ...withSocket(decision.channel.fail2ban_socket, decision.argv),
   ...(decision.quorum === undefined ? {} : { quorum: decision.quorum }),
   ...(decision.expiry === undefined ? {} : { expiry: decision.expiry })
 })

@@ -10,6 +10,7 @@ import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
 import { countAction, setQueueLength } from "../metrics/metrics.js"
 import { Batcher, batchSpecOf, type Unit } from "./batcher.js"
+import { makeFail2banSockets } from "./fail2banSocket.js"
 import { runUnit } from "./run.js"
 
 /**
@@ -40,6 +41,11 @@ export interface Job {
   readonly onDone?: Effect.Effect<void>
   /** Set: runs in one process with the actions of the same group ready together. */
   readonly batch?: JobBatch
+  /**
+   * Set (`fail2ban_socket`, argv[0] is fail2ban-client): no process; the words
+   * after argv[0] are sent over this fail2ban socket, as fail2ban-client would.
+   */
+  readonly fail2banSocket?: string
 }
 
 /** `Closed`: the daemon is shutting down and takes no new actions. */
@@ -97,6 +103,8 @@ export const make = (options: ExecutorOptions): Effect.Effect<ExecutorService, n
     const ready = yield* Queue.unbounded<Unit<Job>>()
     // Which jobs share a process and when each unit may start (batcher.ts); every call is synchronous.
     const batcher = new Batcher<Job>()
+    // Kept connections to fail2ban's sockets, closed with the executor.
+    const sockets = yield* makeFail2banSockets
     let pending = 0
     let executed = 0
     let failed = 0
@@ -108,7 +116,7 @@ export const make = (options: ExecutorOptions): Effect.Effect<ExecutorService, n
 
     const worker = Effect.gen(function* () {
       const unit = yield* Queue.take(ready)
-      const ok = yield* runUnit(unit.jobs, unit.values, options)
+      const ok = yield* runUnit(unit.jobs, unit.values, options, sockets)
       if (ok) executed += unit.jobs.length
       else failed += unit.jobs.length
       for (const job of unit.jobs) if (job.onDone !== undefined) yield* job.onDone

@@ -12,6 +12,7 @@ import type { ChannelConfig } from "../config/model.js"
 import { checkDirectory, type StateFileError } from "../daemon/stateFile.js"
 import type { ExpiryChange } from "../decide/decision.js"
 import type { ExecutorService } from "../exec/executor.js"
+import { withSocket } from "../fail2ban/index.js"
 import { countExpiriesRun, setExpiriesScheduled } from "../metrics/metrics.js"
 import { decodeFrames, encodeFrame } from "./frame.js"
 import { openJournal, type JournalError } from "./journal.js"
@@ -115,6 +116,7 @@ const runOne = (
       orderKey: expiry.orderKey,
       server: "expiry",
       channel: expiry.channel,
+      ...withSocket(channel?.fail2ban_socket, expiry.argv),
       ...(word === undefined || batch === undefined ? {} : { batch: { word, max: batch.max, lingerMs: Math.round(batch.linger * 1000) } })
     })
     const late = ((nowMs - expiry.dueMs) / 1000).toFixed(1)

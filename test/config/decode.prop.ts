@@ -197,7 +197,7 @@ describe("SPEC §5 config loading (properties)", () => {
             "servers, log_level, log_file, pid_file, broker, max_line_bytes, node_name, types, ignoreip, max_skew, dedupe_window, dedupe_max_entries, quorum_max_entries, queue_limit, concurrency, order_key, shutdown_timeout, control_socket, state_dir, outbox_max_age, outbox_max_entries, metrics"],
           server: [server, `servers[0].${key}`, "host, port, ping_timeout, channels, filter, transport"],
           channel: [doc.servers[0]!.channels[0]!, `servers[0].channels[0].${key}`,
-            "name, action, filter, shell, missing, timeout, secret_file, types, batch, quorum, expire_action"],
+            "name, action, filter, shell, missing, timeout, secret_file, types, batch, quorum, expire_action, fail2ban_socket"],
           filter: [doc.servers[0]!.filter[0]!, `servers[0].filter[0].${key}`, "key, values"]
         }
         const [target, path, expected] = targets[where]!

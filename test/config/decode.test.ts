@@ -373,7 +373,7 @@ describe("SPEC §5: loading is strict — unknown keys are named with the keys e
 
   it("in a channel", () => {
     expect(issues(config({ channel: "        command: ls" }))).toEqual([
-      "servers[0].channels[0].command: unknown key (expected one of: name, action, filter, shell, missing, timeout, secret_file, types, batch, quorum, expire_action)"
+      "servers[0].channels[0].command: unknown key (expected one of: name, action, filter, shell, missing, timeout, secret_file, types, batch, quorum, expire_action, fail2ban_socket)"
     ])
   })
 

@@ -338,6 +338,6 @@ describe("contrib/f2bc: the cluster configs docs/fail2ban.md copies", () => {
     const result = await runF2bc(["check", "--config", config, "-c", "Fail2ban", "-m", "jail=sshd, action=banip, ip=192.0.2.7"])
     expect(result.stderr).toBe("")
     expect(result.code).toBe(0)
-    expect(result.stdout).toContain('would run ["fail2ban-client","set","cluster-sshd","banip","192.0.2.7"]')
+    expect(result.stdout).toContain(`would run ["fail2ban-client","set","cluster-sshd","banip","192.0.2.7"] over fail2ban's socket /var/run/fail2ban/fail2ban.sock (fail2ban_socket: no process)`)
   })
 })
