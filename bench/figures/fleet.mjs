@@ -100,16 +100,42 @@ const localBanTime = async (host, n) => {
   return ms
 }
 
+/** F2BC_FLEET_TRACE=1: when a storm's bans were stamped on A and on B, in ms from the banip call (stderr). */
+const traceStorm = (a, b, wanted, sinceNs) => {
+  const span = (stamps) => {
+    const ns = stamps.filter((s) => wanted.has(s.ip)).map((s) => Number(s.ns - sinceNs) / 1e6)
+    return ns.length === 0 ? "none" : `${ns.length} from ${Math.min(...ns).toFixed(0)} to ${Math.max(...ns).toFixed(0)} ms`
+  }
+  process.stderr.write(`[fleet] storm: A's jail ${span(a.fail2ban.stamps("sshd"))}; B's jail ${span(b.fail2ban.stamps("cluster-sshd"))}\n`)
+}
+
+/** CPU time (user + system, children waited for included) of each process of the fleet, in ms. */
+const cpuTimes = (a, b, broker) => {
+  const of = (pid) => {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ")
+    return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * 10
+  }
+  return {
+    "A fail2ban": of(a.server.pid), "A daemon": of(a.daemon.pid), "B fail2ban": of(b.server.pid), "B daemon": of(b.daemon.pid),
+    broker: of(broker.current.pid), "bench (proxy, polling)": of(process.pid)
+  }
+}
+
+const traceCpu = (before, after) =>
+  process.stderr.write(`[fleet] storm CPU: ${Object.keys(before).map((k) => `${k} ${after[k] - before[k]} ms`).join(", ")}\n`)
+
 /** A storm of `n` bans made on A in one call; resolves when all are banned on B. */
 const storm = async (a, b, n, timeoutMs = 120_000, during = async (_ips) => {}) => {
   const ips = freshAddresses(n)
   const wanted = new Set(ips)
   const seen = () => new Set(b.fail2ban.stamps("cluster-sshd").filter((s) => wanted.has(s.ip)).map((s) => s.ip)).size
   const since = performance.now()
+  const sinceNs = BigInt(Date.now()) * 1_000_000n
   const call = fail2banClientAsync(a.fail2ban.socket, "set", "sshd", "banip", ...ips)
   await during(ips)
   const ms = await until(() => seen() === n, timeoutMs, `${n} bans from A on B (${seen()} so far)`, since)
   await call
+  if (process.env.F2BC_FLEET_TRACE === "1" && n > 1) traceStorm(a, b, wanted, sinceNs)
   return { ms, ips }
 }
 
@@ -241,9 +267,13 @@ export const figureFleet = async ({ quick }) => {
     hosts.push(b)
     const m = {}
     m.local = await localBanTime(b, n)
-    m.storm = (await storm(a, b, n)).ms
+    // The single bans first: a storm right after the daemons started would also measure the outbox's
+    // wait after its server connection returned (RETURN_GRACE_MS, for subscribers still reconnecting).
     m.single = []
     for (let i = 0; i < (quick ? 10 : 25); i++) m.single.push(await singleBan(a, b))
+    const cpuBefore = cpuTimes(a, b, broker)
+    m.storm = (await storm(a, b, n)).ms
+    if (process.env.F2BC_FLEET_TRACE === "1") traceCpu(cpuBefore, cpuTimes(a, b, broker))
     // A's own path: the same storm into the watching jail with and without the cluster action. B's
     // daemon is paused meanwhile: on one machine its work (and B's fail2ban-server's) would take A's
     // CPU, which in a fleet is another host's.
