@@ -286,8 +286,9 @@ export const figureFleet = async ({ quick }) => {
     hosts.push(b)
     const m = {}
     m.local = await localBanTime(b, n)
-    // The single bans first: a storm right after the daemons started would also measure the outbox's
-    // wait after its server connection returned (RETURN_GRACE_MS, for subscribers still reconnecting).
+    // A daemon delivers nothing in the 2 s after its own connection to a server came up (RETURN_GRACE_MS:
+    // other subscribers may be reconnecting too); the figures measure a fleet that has been up a while.
+    await sleep(2_000)
     m.single = []
     for (let i = 0; i < (quick ? 10 : 25); i++) m.single.push(await singleBan(a, b))
     m.bothLocal = await bothLocalTime(a, b, n)
