@@ -61,20 +61,50 @@ export const writeFail2banConfig = (dir, { daemonSocket, channel = "Fail2ban" } 
       `[plain]\nenabled = true\nfilter = test-auth\nlogpath = ${dir}/auth.log\naction = stamp\n\n` +
       `[cluster-sshd]\nenabled = true\nfilter =\nbantime = 1d\naction = stamp\n`
   )
-  return { conf, socket, stamps: (jail) => readStamps(path.join(dir, `stamp-${jail}`)) }
+  const readers = new Map()
+  const stamps = (jail) => {
+    const file = path.join(dir, `stamp-${jail}`)
+    if (!readers.has(file)) readers.set(file, stampReader(file))
+    return readers.get(file)()
+  }
+  return { conf, socket, stamps }
 }
 
-/** The stamp file's lines as `{ ns, ip }`, in file order. */
-const readStamps = (file) => {
-  if (!fs.existsSync(file)) return []
-  return fs
-    .readFileSync(file, "utf8")
-    .split("\n")
-    .filter((line) => line !== "")
-    .map((line) => {
-      const [ns, ip] = line.split(" ")
-      return { ns: BigInt(ns), ip }
-    })
+/**
+ * A reader of a stamp file's lines as `{ ns, ip }`, in file order. Each call reads only what was appended since the
+ * last (the bench polls every few ms while the host's jails run: re-reading the whole file took CPU from them).
+ */
+const stampReader = (file) => {
+  const lines = []
+  let offset = 0
+  let partial = ""
+  return () => {
+    let fd
+    try {
+      fd = fs.openSync(file, "r")
+    } catch {
+      return lines
+    }
+    try {
+      const size = fs.fstatSync(fd).size
+      if (size > offset) {
+        const buffer = Buffer.alloc(size - offset)
+        const read = fs.readSync(fd, buffer, 0, buffer.length, offset)
+        offset += read
+        const text = partial + buffer.subarray(0, read).toString("utf8")
+        const parts = text.split("\n")
+        partial = parts.pop()
+        for (const line of parts) {
+          if (line === "") continue
+          const [ns, ip] = line.split(" ")
+          lines.push({ ns: BigInt(ns), ip })
+        }
+      }
+    } finally {
+      fs.closeSync(fd)
+    }
+    return lines
+  }
 }
 
 /** Starts `fail2ban-server -f -x -c conf` and waits until it answers ping with its three jails up. */
