@@ -21,17 +21,23 @@ export const publish = (endpoint: Endpoint, channel: string, message: string): E
       : exchange(endpoint, server, `${line.right}ping\n`)
   })
 
-/** Every announce in one write on one connection; the pong after them confirms them all (the server answers in order). */
+/** A batch as one write: its announces, then the ping whose pong confirms them all (the server answers in order). */
+export const batchPayload = (server: string, messages: ReadonlyArray<Outgoing>): Either.Either<string, TransportError> => {
+  const lines: Array<string> = []
+  for (const { channel, message } of messages) {
+    const line = encodeRequest({ _tag: "Announce", channel, message })
+    if (Either.isLeft(line)) return Either.left(new TransportError({ reason: "Invalid", server, detail: line.left.message }))
+    lines.push(line.right)
+  }
+  return Either.right(`${lines.join("")}ping\n`)
+}
+
+/** Every announce in one write on one connection; the pong after them confirms them all. */
 export const publishAll = (endpoint: Endpoint, messages: ReadonlyArray<Outgoing>): Effect.Effect<void, TransportError> =>
   Effect.suspend(() => {
     const server = serverName(endpoint)
-    const lines: Array<string> = []
-    for (const { channel, message } of messages) {
-      const line = encodeRequest({ _tag: "Announce", channel, message })
-      if (Either.isLeft(line)) return Effect.fail(new TransportError({ reason: "Invalid", server, detail: line.left.message }))
-      lines.push(line.right)
-    }
-    return exchange(endpoint, server, `${lines.join("")}ping\n`)
+    const payload = batchPayload(server, messages)
+    return Either.isLeft(payload) ? Effect.fail(payload.left) : exchange(endpoint, server, payload.right)
   })
 
 /** Connects, writes `request`, and succeeds at the first pong; the socket is closed however it ends (exchange.ts). */

@@ -8,8 +8,8 @@ import * as Either from "effect/Either"
 import * as net from "node:net"
 import { parseFrame } from "../../protocol/frame.js"
 import { initialSplitter, splitChunk, type SplitterState } from "../../protocol/lineSplitter.js"
-import { encodeRequest } from "../../protocol/request.js"
 import { serverName, TransportError, type FanoutEndpoint as Endpoint, type Outgoing } from "../transport.js"
+import { batchPayload } from "./publish.js"
 
 /** An idle connection is closed after this long: the next batch connects again (no connection left to go stale). */
 export const IDLE_MS = 5_000
@@ -96,13 +96,9 @@ export const makePublisher = (): Publisher => {
   const publishAll = (endpoint: Endpoint, messages: ReadonlyArray<Outgoing>): Effect.Effect<void, TransportError> =>
     Effect.suspend(() => {
       const server = serverName(endpoint)
-      const lines: Array<string> = []
-      for (const { channel, message } of messages) {
-        const line = encodeRequest({ _tag: "Announce", channel, message })
-        if (Either.isLeft(line)) return Effect.fail(new TransportError({ reason: "Invalid", server, detail: line.left.message }))
-        lines.push(line.right)
-      }
-      const payload = `${lines.join("")}ping\n`
+      const batch = batchPayload(server, messages)
+      if (Either.isLeft(batch)) return Effect.fail(batch.left)
+      const payload = batch.right
       // A kept connection the server closed just as the batch went out: once more on a new one (receivers run an _id once).
       return links.has(server)
         ? Effect.catchIf(send(endpoint, server, payload, true), (error) => error.reason === "Closed" || error.reason === "Read", () => send(endpoint, server, payload, false))
