@@ -1,5 +1,5 @@
 /**
- * SPEC §4 "No shell by default": how an action is split into argv words at
+ * configuration.md "No shell by default": how an action is split into argv words at
  * config load, and every reason it is refused (with its column).
  */
 import { describe, expect, it } from "vitest"
@@ -9,7 +9,7 @@ import { compile, compileError, context, render } from "./helpers.js"
 const words = (source: string, fields: Record<string, string> = {}): ReadonlyArray<string> =>
   render(compile(source), context(fields))
 
-describe("SPEC §4 no shell: splitting an action into words", () => {
+describe("configuration.md no shell: splitting an action into words", () => {
   it("splits at spaces and tabs, ignoring leading, trailing and repeated blanks", () => {
     expect(words("  fail2ban-client \t set\t\tsshd   banip 1.2.3.4  ")).toEqual([
       "fail2ban-client",
@@ -71,7 +71,7 @@ describe("SPEC §4 no shell: splitting an action into words", () => {
   })
 })
 
-describe("SPEC §4 placeholders in the compiled words", () => {
+describe("configuration.md placeholders in the compiled words", () => {
   it("records the distinct placeholder names in first-use order", () => {
     expect(compile("cmd %b% %a% '%b%' \"x%_msg%\" %_channel% %a%").placeholders).toEqual([
       "b",
@@ -107,7 +107,7 @@ describe("SPEC §4 placeholders in the compiled words", () => {
   })
 })
 
-describe("SPEC §4 refused actions (TemplateError reason and 0-based column)", () => {
+describe("configuration.md refused actions (TemplateError reason and 0-based column)", () => {
   it.each([
     ["", 0],
     ["   \t ", 0]

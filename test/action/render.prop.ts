@@ -1,5 +1,5 @@
 /**
- * SPEC §4 properties of actions without a shell: a value never becomes a
+ * configuration.md properties of actions without a shell: a value never becomes a
  * second argument, compiling and rendering never throw, and the word
  * splitting agrees with /bin/sh's own quoting.
  */
@@ -19,7 +19,7 @@ import {
 } from "./arbitraries.js"
 import { compile } from "./helpers.js"
 
-describe("SPEC §4 no shell: a value can never become a second argument", () => {
+describe("configuration.md no shell: a value can never become a second argument", () => {
   it("for hostile values, argv has exactly wordCount entries and each is the word's literal text with the values in place", () => {
     fc.assert(
       fc.property(generatedTemplate, completeValues, ({ source, words }, values) => {
@@ -63,7 +63,7 @@ describe("SPEC §4 no shell: a value can never become a second argument", () => 
   })
 })
 
-describe("SPEC §4 compiling and rendering are total", () => {
+describe("configuration.md compiling and rendering are total", () => {
   const syntax = fc.string({
     unit: fc.constantFrom("a", " ", "\t", "\n", "%", "%ip%", "%%", "'", "\"", "\\", "$", "$(", "${", "$'", "`", "(", ")", "((", "}", "#", "<<", "|", ";", "😀"),
     maxLength: 30
@@ -129,7 +129,7 @@ describe("SPEC §4 compiling and rendering are total", () => {
   })
 })
 
-describe("SPEC §4 no shell: the word splitting is sh's quoting (differential test against /bin/sh)", () => {
+describe("configuration.md no shell: the word splitting is sh's quoting (differential test against /bin/sh)", () => {
   const quoting = fc.string({
     unit: fc.constantFrom("a", "b", " ", "\t", "\n", "'", "\"", "\\", "\\\\", "\\'", "\\\"", "\\ ", "\\\n", "''", "\"\""),
     maxLength: 16

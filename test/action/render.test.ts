@@ -1,5 +1,5 @@
 /**
- * SPEC §4 rendering: what each placeholder becomes, and what happens when a
+ * configuration.md rendering: what each placeholder becomes, and what happens when a
  * message lacks a key the action uses (`missing: reject` / `missing: empty`).
  */
 import * as Either from "effect/Either"
@@ -9,7 +9,7 @@ import { compile, context, render } from "./helpers.js"
 
 const seed = { jail: "sshd", action: "banip", ip: "192.168.0.1" }
 
-describe("SPEC §4 rendering placeholders", () => {
+describe("configuration.md rendering placeholders", () => {
   it("the seed action renders to the fail2ban-client argv", () => {
     expect(render(compile("fail2ban-client set %jail% %action% %ip%"), context(seed))).toEqual([
       "fail2ban-client",
@@ -72,7 +72,7 @@ describe("SPEC §4 rendering placeholders", () => {
   })
 })
 
-describe("SPEC §4 a message lacking a key the action uses", () => {
+describe("configuration.md a message lacking a key the action uses", () => {
   const template = compile("fail2ban-client set %jail% %action% %ip%")
 
   it("missing: reject (the default) refuses it with a MissingKey error naming the key", () => {

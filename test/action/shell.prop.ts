@@ -1,5 +1,5 @@
 /**
- * SPEC §4 `shell: true`, end to end: for every quoting context (outside,
+ * configuration.md `shell: true`, end to end: for every quoting context (outside,
  * "…", '…', and mixed), hostile values run through the real /bin/sh arrive
  * verbatim — no word splitting, no globbing, no execution.
  */
@@ -47,7 +47,7 @@ const printfScript = fc
     words: rest.map(([, word]) => word)
   }))
 
-describe("SPEC §4 shell: values travel only as arguments", () => {
+describe("configuration.md shell: values travel only as arguments", () => {
   it("in every quoting context, /bin/sh prints exactly the expected words: nothing split, globbed or executed", () => {
     fc.assert(
       fc.property(printfScript, fc.oneof(attackValues, completeValues), ({ source, words }, values) => {

@@ -1,5 +1,5 @@
 /**
- * SPEC §4 `shell: true`: the action is a /bin/sh script whose placeholders
+ * configuration.md `shell: true`: the action is a /bin/sh script whose placeholders
  * become quoted positional references; values travel only as arguments.
  * The end-to-end cases run the rendered argv with the real /bin/sh.
  */
@@ -17,7 +17,7 @@ const script = (source: string): string => {
   return body.script
 }
 
-describe("SPEC §4 shell: the script and its arguments", () => {
+describe("configuration.md shell: the script and its arguments", () => {
   it("renders to /bin/sh -c SCRIPT f2bc V1 V2 ... with one positional per distinct name, in first-use order", () => {
     const template = compile("fail2ban-client set %jail% %action% %ip%; logger %ip%", true)
     expect(template.placeholders).toEqual(["jail", "action", "ip"])
@@ -69,7 +69,7 @@ describe("SPEC §4 shell: the script and its arguments", () => {
   })
 })
 
-describe("SPEC §4 shell: placeholders whose context cannot be known are refused", () => {
+describe("configuration.md shell: placeholders whose context cannot be known are refused", () => {
   it.each([
     ["echo $(echo %a%)", 12, "$("],
     ["echo \"$(echo %a%)\"", 13, "$("],
@@ -100,7 +100,7 @@ describe("SPEC §4 shell: placeholders whose context cannot be known are refused
   })
 })
 
-describe("SPEC §4 shell: other refused scripts", () => {
+describe("configuration.md shell: other refused scripts", () => {
   it.each([
     ["echo 'a", 5, "single quote"],
     ["echo \"a", 5, "double quote"],
@@ -134,7 +134,7 @@ describe("SPEC §4 shell: other refused scripts", () => {
   })
 })
 
-describe("SPEC §4 shell, end to end with /bin/sh: values never word-split, glob or execute", () => {
+describe("configuration.md shell, end to end with /bin/sh: values never word-split, glob or execute", () => {
   const hostile = [
     "a  b\tc",
     "*",

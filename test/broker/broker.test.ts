@@ -16,7 +16,7 @@ const options = (overrides: Partial<BrokerOptions> = {}): BrokerOptions => ({
   ...overrides
 })
 
-describe("broker: SPEC §1 protocol, as the fanout server speaks it", () => {
+describe("broker: protocol.md protocol, as the fanout server speaks it", () => {
   it.scopedLive("listens on loopback and reports the free port it got for port 0", () =>
     Effect.gen(function*() {
       const broker = yield* startBroker(options())
@@ -179,7 +179,7 @@ describe("broker: SPEC §1 protocol, as the fanout server speaks it", () => {
     }))
 })
 
-describe("broker: SPEC §8 bounds", () => {
+describe("broker: operations.md bounds", () => {
   it.scopedLive("refuses a client beyond maxClients with debug!busy and closes it; the others keep working", () =>
     Effect.gen(function*() {
       const broker = yield* startBroker(options({ maxClients: 2 }))

@@ -1,5 +1,5 @@
 /**
- * Fuzz properties of the broker's input side (SPEC §1, §8; issue 3 "Trust"): arbitrary bytes from
+ * Fuzz properties of the broker's input side (protocol.md/operations.md; issue 3 "Trust"): arbitrary bytes from
  * a client never throw, are read only as well-formed requests, and cannot corrupt what other clients receive.
  */
 import { FastCheck as fc } from "effect"
@@ -103,7 +103,7 @@ describe("broker request lines under arbitrary bytes (fuzz)", () => {
   })
 })
 
-describe("SPEC §8 broker hub under a client sending arbitrary bytes (fuzz)", () => {
+describe("operations.md broker hub under a client sending arbitrary bytes (fuzz)", () => {
   it("never throws; the sender's garbage reaches the others only as valid deliveries on channels they subscribed to; a bystander keeps being served", () => {
     fc.assert(
       fc.property(fc.array(hostileBytes, { minLength: 1, maxLength: 4 }), cutPoints, smallBound, (inputs, cuts, extra) => {

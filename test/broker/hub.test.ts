@@ -103,7 +103,7 @@ describe("broker hub", () => {
     expect(hub.stats()).toMatchObject({ announcements: 1, deliveries: 2 })
   })
 
-  it("SPEC §8: a subscriber whose unsent output exceeds maxOutputBytes is disconnected before the next write", () => {
+  it("operations.md: a subscriber whose unsent output exceeds maxOutputBytes is disconnected before the next write", () => {
     const { hub, events } = setup({ maxOutputBytes: 100 })
     const slow = fakePeer("slow")
     const fast = fakePeer("fast")
@@ -122,7 +122,7 @@ describe("broker hub", () => {
     expect(hub.stats()).toMatchObject({ clients: 2, slowClientDisconnects: 1, deliveries: 2 + 1 + 1 })
   })
 
-  it("SPEC §8: the bound counts what is queued for the client in this chunk too: a chunk cannot push it past the bound by more than one line", () => {
+  it("operations.md: the bound counts what is queued for the client in this chunk too: a chunk cannot push it past the bound by more than one line", () => {
     const { hub, events } = setup({ maxOutputBytes: 100 })
     const slow = fakePeer("slow")
     hub.open(slow)?.receive(bytes("subscribe x\n"))
@@ -168,7 +168,7 @@ describe("broker hub", () => {
     ])
   })
 
-  it("SPEC §8: beyond maxClients a connection gets debug!busy and is closed", () => {
+  it("operations.md: beyond maxClients a connection gets debug!busy and is closed", () => {
     const { hub, events } = setup({ maxClients: 1 })
     expect(hub.open(fakePeer("a"))).toBeDefined()
     const refused = fakePeer("b")

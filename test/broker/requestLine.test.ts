@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest"
 import { parseRequestLine } from "../../src/broker/internal/requestLine.js"
 
-describe("broker request lines (SPEC §1, read the way fanout reads them)", () => {
+describe("broker request lines (protocol.md, read the way fanout reads them)", () => {
   it("ping and info are exact words", () => {
     expect(parseRequestLine("ping")).toEqual({ _tag: "Ping" })
     expect(parseRequestLine("info")).toEqual({ _tag: "Info" })

@@ -1,5 +1,5 @@
 /**
- * Property tests of SPEC §5 config loading: any text is answered with a Config
+ * Property tests of configuration.md config loading: any text is answered with a Config
  * or a ConfigError; a valid config states its values; an unknown key anywhere is named at its path.
  */
 import { FastCheck as fc } from "effect"
@@ -93,7 +93,7 @@ const document = fc.record(
   { requiredKeys: ["servers"] }
 )
 
-describe("SPEC §5 config loading (properties)", () => {
+describe("configuration.md config loading (properties)", () => {
   it("any text gives a Config or a ConfigError with at least one issue, never a throw", () => {
     const texts = fc.oneof(
       fc.string(),

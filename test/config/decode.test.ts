@@ -1,5 +1,5 @@
 /**
- * SPEC §5 configuration: the seed's config loads unchanged, defaults apply,
+ * configuration.md configuration: the seed's config loads unchanged, defaults apply,
  * and every broken config is refused with the exact list of `path: message` issues.
  */
 import { describe, expect, it } from "@effect/vitest"
@@ -42,7 +42,7 @@ ${server}
 ${top}
 `
 
-describe("SPEC §5: the seed README's config keeps working", () => {
+describe("configuration.md: the seed README's config keeps working", () => {
   it("loads examples/seed.yml unchanged and resolves it with defaults applied", () => {
     const loaded = decodeConfig(example("seed.yml"), "examples/seed.yml")
     expect(Either.isRight(loaded)).toBe(true)
@@ -105,7 +105,7 @@ describe("SPEC §5: the seed README's config keeps working", () => {
   })
 })
 
-describe("SPEC §5: optional keys and their defaults", () => {
+describe("configuration.md: optional keys and their defaults", () => {
   it("takes every channel and server option when given", () => {
     const config = decoded(`
 servers:
@@ -202,7 +202,7 @@ ${extra}
 `
 }
 
-describe("SPEC §5: loading is strict — missing required keys", () => {
+describe("configuration.md: loading is strict — missing required keys", () => {
   it("refuses a server without host", () => {
     expect(issues("servers:\n  - port: 1986\n    channels: [{ name: X, action: 'true' }]\n")).toEqual([
       "servers[0].host: is missing"
@@ -252,7 +252,7 @@ servers:
   })
 })
 
-describe("SPEC §5: loading is strict — bad values", () => {
+describe("configuration.md: loading is strict — bad values", () => {
   it("refuses a port that is not a number", () => {
     expect(issues(config().replace("port: 1986", "port: abc"))).toEqual([
       `servers[0].port: must be an integer from 1 to 65535, got "abc"`
@@ -358,7 +358,7 @@ describe("SPEC §5: loading is strict — bad values", () => {
   })
 })
 
-describe("SPEC §5: loading is strict — unknown keys are named with the keys expected there", () => {
+describe("configuration.md: loading is strict — unknown keys are named with the keys expected there", () => {
   it("at the root", () => {
     expect(issues(config({ top: "loglevel: 3" }))).toEqual([
       "loglevel: unknown key (expected one of: servers, log_level, log_file, pid_file, broker, max_line_bytes, node_name, types, ignoreip, max_skew, dedupe_window, dedupe_max_entries, quorum_max_entries, queue_limit, concurrency, order_key, shutdown_timeout, control_socket, state_dir, outbox_max_age, outbox_max_entries, metrics)"
@@ -395,7 +395,7 @@ describe("SPEC §5: loading is strict — unknown keys are named with the keys e
   })
 })
 
-describe("SPEC §1/§5: channel names", () => {
+describe("protocol.md/configuration.md: channel names", () => {
   it("refuses the reserved channels all and debug", () => {
     expect(issues(`
 servers:
@@ -433,7 +433,7 @@ servers:
   })
 })
 
-describe("SPEC §3/§5: filters", () => {
+describe("configuration.md: filters", () => {
   it("refuses an empty values list", () => {
     expect(issues(withFilter("[]"))).toEqual([
       "servers[0].filter[0].values: must be a non-empty list of strings, got an empty list"
@@ -475,7 +475,7 @@ describe("SPEC §3/§5: filters", () => {
   })
 })
 
-describe("SPEC §4/§5: actions compile at load", () => {
+describe("configuration.md: actions compile at load", () => {
   it("refuses an empty action", () => {
     expect(issues(withAction(""))).toEqual([`servers[0].channels[0].action: must be a non-empty string, got ""`])
   })
@@ -493,7 +493,7 @@ describe("SPEC §4/§5: actions compile at load", () => {
   })
 })
 
-describe("SPEC §5: YAML errors and documents of the wrong shape", () => {
+describe("configuration.md: YAML errors and documents of the wrong shape", () => {
   it("reports a YAML syntax error with its line and column", () => {
     const error = refusal("servers:\n  - host: a\n    port: [1\n")
     expect(error.reason).toBe("Syntax")
@@ -551,7 +551,7 @@ describe("SPEC §5: YAML errors and documents of the wrong shape", () => {
   })
 })
 
-describe("SPEC §5: every issue is reported, ordered by path", () => {
+describe("configuration.md: every issue is reported, ordered by path", () => {
   it("reports schema and rule issues of several servers together", () => {
     expect(issues(`
 servers:

@@ -1,5 +1,5 @@
 /**
- * SPEC §6 "secrets come from files; a secret file readable by others, or a
+ * security.md "secrets come from files; a secret file readable by others, or a
  * config file writable by others, is refused": owner and mode checks, secret lengths, and secret_file loading.
  */
 import { afterEach, describe, expect, it } from "@effect/vitest"

@@ -1,5 +1,5 @@
 /**
- * The issue formatter behind SPEC §5's messages: Effect Schema parse issues
+ * The issue formatter behind configuration.md's messages: Effect Schema parse issues
  * become `path: message` lines an operator can act on, in path order.
  */
 import { describe, expect, it } from "@effect/vitest"

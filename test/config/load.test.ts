@@ -1,5 +1,5 @@
 /**
- * SPEC §5/§8: where the config is read from (--config, F2BC_CONFIG, the
+ * configuration.md/operations.md: where the config is read from (--config, F2BC_CONFIG, the
  * default) and what loading a file that cannot be read reports.
  */
 import { describe, expect, it } from "@effect/vitest"

@@ -1,5 +1,5 @@
 /**
- * SPEC §6 config keys (node_name, types, ignoreip, max_skew, dedupe_window,
+ * security.md config keys (node_name, types, ignoreip, max_skew, dedupe_window,
  * dedupe_max_entries, channel secret_file and types): their defaults, how they resolve, and every refusal by path.
  */
 import { describe, expect, it } from "@effect/vitest"
@@ -24,7 +24,7 @@ ${top}
 
 
 
-describe("SPEC §6 config: defaults", () => {
+describe("security.md config: defaults", () => {
   it("node_name defaults to the host name (as a node name), and the limits to their documented values", () => {
     const c = decoded(config())
     expect(c.node_name).toBe(nodeNameOf(hostname()))
@@ -49,7 +49,7 @@ describe("SPEC §6 config: defaults", () => {
   })
 })
 
-describe("SPEC §6 config: how the keys resolve", () => {
+describe("security.md config: how the keys resolve", () => {
   it("types: the top level over the default, a channel's over the top level, for that channel only", () => {
     const c = decoded(config({
       top: "types:\n  jail: name\n  ip: cidr",
@@ -95,7 +95,7 @@ describe("SPEC §6 config: how the keys resolve", () => {
   })
 })
 
-describe("SPEC §6 config: refusals, each at its path", () => {
+describe("security.md config: refusals, each at its path", () => {
   it("an unknown type, an invalid or escaping /regex/", () => {
     expect(issues(config({ top: "types:\n  port: integer\n  jail: /a)|(b/\n  x: /(/" }))).toEqual([
       "types.jail: invalid regular expression /a)|(b/: Invalid regular expression: /a)|(b/: Unmatched ')'",

@@ -1,5 +1,5 @@
 /**
- * SPEC §6 pipeline: `decide` runs grammar → envelope → signature → timestamp →
+ * security.md pipeline: `decide` runs grammar → envelope → signature → timestamp →
  * duplicate → origin → types → ignoreip → filter → render, each with its own reason, and executes the rest once.
  */
 import { describe, expect, it } from "vitest"
@@ -105,7 +105,7 @@ describe("a clean message executes", () => {
   })
 })
 
-describe("SPEC §2 grammar", () => {
+describe("protocol.md grammar", () => {
   it("a message that does not parse is rejected at grammar with the parser's reason", () => {
     expect(decideOnce(plan, on("Open", "jail=sshd, oops"))).toEqual({
       _tag: "Reject",
@@ -120,7 +120,7 @@ describe("SPEC §2 grammar", () => {
   })
 })
 
-describe("SPEC §6 envelope and signature on a signed channel", () => {
+describe("security.md envelope and signature on a signed channel", () => {
   it("a malformed envelope pair is rejected at envelope, naming the key", () => {
     expect(decideOnce(plan, on("Open", `${BAN}, _id=xyz`))).toEqual({
       _tag: "Reject", stage: "envelope", reason: "_id must be 32 lowercase hex digits", key: "_id"
@@ -176,7 +176,7 @@ describe("SPEC §6 envelope and signature on a signed channel", () => {
   })
 })
 
-describe("SPEC §6 timestamp: _ts within max_skew of this host's clock", () => {
+describe("security.md timestamp: _ts within max_skew of this host's clock", () => {
   it("accepts a _ts exactly max_skew ahead or behind", () => {
     expectExecute(decideOnce(plan, on("Signed", signed(BAN, { ts: NOW_S + 120 }))))
     expectExecute(decideOnce(plan, on("Signed", signed(BAN, { ts: NOW_S - 120 }))))
@@ -217,7 +217,7 @@ describe("SPEC §6 timestamp: _ts within max_skew of this host's clock", () => {
   })
 })
 
-describe("SPEC §6 replay and dedupe", () => {
+describe("security.md replay and dedupe", () => {
   it("a replay of an executed signed message is skipped as a duplicate", () => {
     const seen = makeSeenTable(100)
     const message = on("Signed", signed())
@@ -323,7 +323,7 @@ describe("SPEC §6 replay and dedupe", () => {
   })
 })
 
-describe("SPEC §6 own origin", () => {
+describe("security.md own origin", () => {
   it("a message whose _origin is this daemon's node_name is skipped, saying it is its own", () => {
     expect(decideOnce(plan, on("Open", `${BAN}, _origin=receiver`))).toEqual({
       _tag: "Skip",
@@ -339,7 +339,7 @@ describe("SPEC §6 own origin", () => {
   })
 })
 
-describe("SPEC §6 typed values", () => {
+describe("security.md typed values", () => {
   it("ip must be an address by default", () => {
     expect(decideOnce(plan, on("Open", "jail=sshd, action=banip, ip=$(reboot)"))).toEqual({
       _tag: "Reject", stage: "types", reason: `ip="$(reboot)" is not an IP address`, key: "ip"
@@ -386,7 +386,7 @@ describe("SPEC §6 typed values", () => {
   })
 })
 
-describe("SPEC §6 ignoreip", () => {
+describe("security.md ignoreip", () => {
   it("an ip in the default ignoreip (127.0.0.1/8, ::1) is never acted on, IPv4-mapped form included", () => {
     expect(decideOnce(plan, on("Open", "jail=sshd, action=banip, ip=127.0.0.1"))).toEqual({
       _tag: "Reject", stage: "ignoreip", reason: "ip=127.0.0.1 is in ignoreip (127.0.0.1/8): never acted on", key: "ip"
@@ -413,7 +413,7 @@ describe("SPEC §6 ignoreip", () => {
   })
 })
 
-describe("SPEC §3 filter and SPEC §4 render, last", () => {
+describe("configuration.md filter and configuration.md render, last", () => {
   it("the server's filter, then the channel's", () => {
     expect(decideOnce(plan, on("Open", "jail=sshd, action=reload, ip=192.0.2.7"))).toEqual({
       _tag: "Reject", stage: "filter", reason: `action="reload" is not one of [banip, unbanip] (server filter)`
@@ -430,7 +430,7 @@ describe("SPEC §3 filter and SPEC §4 render, last", () => {
   })
 })
 
-describe("SPEC §6 order of checks: a message wrong in two stages is reported at the earlier", () => {
+describe("security.md order of checks: a message wrong in two stages is reported at the earlier", () => {
   it("grammar before envelope", () => {
     expect(decideOnce(plan, on("Signed", `${BAN}, _bad=1, _id=xyz`))).toMatchObject({ stage: "grammar" })
   })

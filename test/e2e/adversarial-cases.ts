@@ -1,5 +1,5 @@
 /**
- * The hostile messages of the adversarial suite (SPEC §6, issue 3), as tables of
+ * The hostile messages of the adversarial suite (security.md, issue 3), as tables of
  * payload × placement × channel, each with the outcome the daemon must reach.
  */
 import { createHmac } from "node:crypto"
@@ -90,7 +90,7 @@ export const NODE_NAME = "daemon-under-test"
 export const OTHER_NODE = "other-node"
 
 // ---------------------------------------------------------------------------
-// Signatures, computed here independently of src/trust (SPEC §6).
+// Signatures, computed here independently of src/trust (security.md).
 
 /** base64url(HMAC-SHA256(secret, `<channel>!<text>`)) */
 export const sign = (secret: Uint8Array, channel: string, text: string): string =>
@@ -103,14 +103,14 @@ const envelope = (ctx: CaseContext, origin = OTHER_NODE, ts = ctx.nowS, id = ctx
   `_id=${id}, _ts=${ts}, _origin=${origin}`
 
 // ---------------------------------------------------------------------------
-// The rules the expectations follow, restated from SPEC §2, §6 and issue 3.
+// The rules the expectations follow, restated from protocol.md/security.md and issue 3.
 
 /** Control characters (C0, DEL, C1), line separators and bidi formatting characters: refused in every value. */
 // eslint-disable-next-line no-control-regex
 const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/
 /** How a types rejection names a forbidden character: "contains a control character U+001B at position 0" (or a line separator, a bidi formatting character). */
 const FORBIDDEN_REASON = /contains an? [a-z ]+ U\+[0-9A-F]{4} at position \d+/
-/** Values are trimmed of spaces and tabs only (SPEC §2). */
+/** Values are trimmed of spaces and tabs only (protocol.md). */
 const trimBlanks = (text: string): string => text.replace(/^[ \t]+|[ \t]+$/g, "")
 /** `name`: [A-Za-z0-9_.-]+, not starting with "-", at most 255. */
 const NAME = /^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,254}$/
@@ -548,7 +548,7 @@ export const rawCases = (ctx: CaseContext): ReadonlyArray<RawCase> => {
     s("the valid message with that _id runs (a rejected message does not use up its _id)", base("retry", envelope(ctx, OTHER_NODE, ctx.nowS, id)), executed(plainArgv("sshd", IP, "retry")))
   }
 
-  // The filter (SPEC §3) compares exactly: look-alikes of an allowed value do not pass.
+  // The filter (configuration.md) compares exactly: look-alikes of an allowed value do not pass.
   {
     const f = (title: string, value: string, expected: Expected) =>
       add("lookalike", `filter: action=${title}`, "Filtered", `c=${M}, action=${value}, ip=${IP}`, expected)
@@ -693,7 +693,7 @@ const finishSigned = (
 // ---------------------------------------------------------------------------
 // Through `f2bc publish`: it appends the envelope (and the signature with --secret-file).
 
-/** `%_msg%` of a published pair message: its pairs printed canonically, the envelope left out (SPEC §4). */
+/** `%_msg%` of a published pair message: its pairs printed canonically, the envelope left out (configuration.md). */
 const canonical = (message: string): string =>
   message
     .split(",")

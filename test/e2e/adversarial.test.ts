@@ -1,5 +1,5 @@
 /**
- * The adversarial suite (SPEC §6, issue 3): hundreds of hostile messages through a
+ * The adversarial suite (security.md, issue 3): hundreds of hostile messages through a
  * real broker into a real daemon whose actions would create a sentinel file if any injection worked.
  */
 import { randomBytes } from "node:crypto"
@@ -62,7 +62,7 @@ const PUBLISH = publishCases(ctx)
 const rec = shRecorder(dir)
 const actions: Record<Channel, { readonly shell: boolean; readonly action: string; readonly filter?: string }> = {
   Plain: { shell: false, action: `${rec.script} %jail% %ip% %note%` },
-  // Every quoting context of SPEC §4: outside quotes, inside "…", inside '…', and within words.
+  // Every quoting context of configuration.md: outside quotes, inside "…", inside '…', and within words.
   Shell: { shell: true, action: `${rec.script} %note% "%note%" '%note%' x%note%y "a %note% b" 'a %note% b' %jail% "%ip%" %_msg%` },
   Text: { shell: true, action: `${rec.script} %_msg% "%_msg%" '%_msg%' "%_channel%"` },
   Signed: { shell: false, action: `${rec.script} %jail% %ip% %note%` },
@@ -167,7 +167,7 @@ const reasonShape = (stage: string | undefined, reason: string): string =>
 
 // ---------------------------------------------------------------------------
 
-describe("adversarial messages against a real broker and daemon (SPEC §6)", () => {
+describe("adversarial messages against a real broker and daemon (security.md)", () => {
   let port = 0
   let daemon: ReturnType<typeof startF2bc>
   let daemonLines: ReturnType<typeof watchLines>
@@ -409,7 +409,7 @@ log_level: 3
     expect(PUBLISH.length).toBeGreaterThanOrEqual(30)
   }, 120_000)
 
-  it("publish refuses a message whose request line exceeds the broker's line bound instead of reporting it delivered (SPEC §8: exit 0 only when confirmed)", async () => {
+  it("publish refuses a message whose request line exceeds the broker's line bound instead of reporting it delivered (operations.md: exit 0 only when confirmed)", async () => {
     const brokerFrom = brokerLines.count()
     const message = `c=p999, jail=sshd, ip=192.0.2.7, note=${"X".repeat(BROKER_MAX_LINE_BYTES)}`
     const result = await runF2bc(["publish", "--host", "127.0.0.1", "-p", String(port), "--node-name", OTHER_NODE, "-c", "Plain", "-m", message])

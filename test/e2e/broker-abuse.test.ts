@@ -1,5 +1,5 @@
 /**
- * Broker abuse end to end (SPEC §8 bounds; issue 3 "Trust"): the built `f2bc broker` under over-long
+ * Broker abuse end to end (operations.md bounds; issue 3 "Trust"): the built `f2bc broker` under over-long
  * lines, binary garbage, connection floods and a subscriber that never reads stays up, keeps serving, stays small.
  */
 import { randomBytes } from "node:crypto"
@@ -208,7 +208,7 @@ const memoryOf = (pid: number): { rss: number; hwm: number } => {
   return { rss: kb("VmRSS"), hwm: kb("VmHWM") }
 }
 
-describe("broker abuse (SPEC §8): the broker stays up and keeps serving", () => {
+describe("broker abuse (operations.md): the broker stays up and keeps serving", () => {
   it("over-long lines: a 16 MB line without newline and 3000 lines just over --max-line-bytes are dropped, the sender resynchronises, the pair is served throughout", async () => {
     const maxLineBytes = 4096
     const broker = await startBroker(0, ["--max-line-bytes", String(maxLineBytes)])

@@ -1,5 +1,5 @@
 /**
- * The command line as a user meets it (SPEC §8): exit codes, config errors,
+ * The command line as a user meets it (operations.md): exit codes, config errors,
  * `daemon start|status|stop` with a pid file, the embedded broker, `check`.
  */
 import { spawn } from "node:child_process"

@@ -1,5 +1,5 @@
 /**
- * Fault injection (issue 4, SPEC §7): the real broker, daemon and actions as
+ * Fault injection (issue 4, operations.md): the real broker, daemon and actions as
  * separate processes, each broken on purpose; the daemon must notice, log, recover and keep serving.
  */
 import * as fs from "node:fs"
@@ -68,7 +68,7 @@ const alive = (pid: number): boolean => {
   }
 }
 
-describe("faults of the broker and the network (SPEC §7 supervision)", () => {
+describe("faults of the broker and the network (operations.md supervision)", () => {
   afterEach(stopEverything)
 
   it("broker SIGKILLed and restarted on the same port, twice: the daemon resubscribes every channel and the next message runs", async () => {
@@ -186,7 +186,7 @@ ${server("127.0.0.1", latePort, [["Late", action]])}${server("nonexistent.invali
   })
 })
 
-describe("faults of the actions (SPEC §4 runs, §7 bounded execution)", () => {
+describe("faults of the actions (configuration.md runs, §7 bounded execution)", () => {
   const dir = tempDir()
   const rec = shRecorder(dir)
   const killGraceMs = defaultExecutorOptions.killGraceMs
@@ -290,7 +290,7 @@ describe("faults of the actions (SPEC §4 runs, §7 bounded execution)", () => {
   })
 })
 
-describe("ordering of slow actions (SPEC §7: same ip in arrival order)", () => {
+describe("ordering of slow actions (operations.md: same ip in arrival order)", () => {
   afterEach(stopEverything)
 
   it("ban then unban of one IP, the ban being slower: the unban starts only after the ban ended; another IP runs meanwhile", async () => {
@@ -319,7 +319,7 @@ describe("ordering of slow actions (SPEC §7: same ip in arrival order)", () => 
   })
 })
 
-describe("framing (SPEC §1: the same result however the bytes are split)", () => {
+describe("framing (protocol.md: the same result however the bytes are split)", () => {
   afterEach(stopEverything)
 
   const over = `Fail2ban!jail=sshd, ip=192.0.2.99, pad=${"x".repeat(1100)}\n`
@@ -388,7 +388,7 @@ describe("framing (SPEC §1: the same result however the bytes are split)", () =
   })
 })
 
-describe("flood (SPEC §7: bounded queue, bounded memory, order per ip)", () => {
+describe("flood (operations.md: bounded queue, bounded memory, order per ip)", () => {
   afterEach(stopEverything)
 
   it("100 000 matching messages against a slow action: no crash, bounded RSS, overflow logged and counted, per-IP order kept", async () => {

@@ -1,5 +1,5 @@
 /**
- * A hostile server (SPEC §1, §9): over-long lines, control characters and
+ * A hostile server (protocol.md/operations.md): over-long lines, control characters and
  * garbage from the network are dropped and logged; the daemon keeps serving.
  */
 import * as net from "node:net"
@@ -49,7 +49,7 @@ describe("hostile input from a server", () => {
     const huge = "x".repeat(200_000)
     const server = await scriptedServer(
       `Fail2ban!ip=${huge}\n` + // over-long: dropped
-        "Fail2ban!ip=192.0.2.1, jail=\u001b[31mred\n" + // control character: rejected at types (SPEC §6), and the log escapes it
+        "Fail2ban!ip=192.0.2.1, jail=\u001b[31mred\n" + // control character: rejected at types (security.md), and the log escapes it
         "garbage without a bang\n" +
         "Fail2ban!ip=192.0.2.2, jail=sshd\n"
     )

@@ -1,5 +1,5 @@
 /**
- * Lifecycle end to end (SPEC §7, issue 4 item 7): SIGTERM drains running
+ * Lifecycle end to end (operations.md, issue 4 item 7): SIGTERM drains running
  * actions within shutdown_timeout and removes the pid file; SIGHUP and
  * `daemon reload` apply a new config in place and keep the old one when the
  * new one is broken; `daemon status` reads the running daemon's control socket.
@@ -42,7 +42,7 @@ const slowRecorder = (dir: string, script: string, seconds: number): string => {
   return slow
 }
 
-describe("SIGTERM (SPEC §7)", () => {
+describe("SIGTERM (operations.md)", () => {
   it("lets a running action finish within shutdown_timeout, removes the pid file and exits 0", async () => {
     const s = await setup((script) => `${script} %ip%`, "shutdown_timeout: 10\n")
     const slow = slowRecorder(s.dir, s.rec.script, 1)
@@ -97,7 +97,7 @@ describe("SIGTERM (SPEC §7)", () => {
   })
 })
 
-describe("reload (SPEC §7)", () => {
+describe("reload (operations.md)", () => {
   it("SIGHUP with a broken config logs why and keeps serving with the old one", async () => {
     const s = await setup((script) => `${script} old %ip%`)
     const daemon = startF2bc(["daemon", "run", "--config", s.config])

@@ -1,5 +1,5 @@
 /**
- * Connection supervision end to end (SPEC §7): several servers, a broker
+ * Connection supervision end to end (operations.md): several servers, a broker
  * killed and restarted, and a server that accepts but never answers.
  */
 import * as net from "node:net"
@@ -56,7 +56,7 @@ describe("supervision", () => {
     ])
   })
 
-  it("publish with --config sends to every server that has the channel; the daemon hearing it twice runs it once (SPEC §6 dedupe)", async () => {
+  it("publish with --config sends to every server that has the channel; the daemon hearing it twice runs it once (security.md dedupe)", async () => {
     const { rec, config, daemon } = await twoServers()
     const result = await runF2bc(["publish", "--node-name", "test-publisher", "--config", config, "-c", "Fail2ban", "-m", "jail=sshd, ip=192.0.2.3"])
     expect(result.code).toBe(0)

@@ -1,5 +1,5 @@
 /**
- * Trust end to end (SPEC §6) with a real broker, daemon and publish: signed
+ * Trust end to end (security.md) with a real broker, daemon and publish: signed
  * channels, key rotation, own origin, refused files, and the README's quick start.
  */
 import * as fs from "node:fs"
@@ -41,7 +41,7 @@ servers:
   return { dir, rec, broker, config, daemon, publish }
 }
 
-describe("signed channels (SPEC §6)", () => {
+describe("signed channels (security.md)", () => {
   it("runs a message signed with the channel's secret, and refuses an unsigned one and one signed with another key", async () => {
     const dir = tempDir()
     const key = writeSecret(dir, "key", "correct horse battery staple\n")
@@ -112,7 +112,7 @@ servers:
   })
 })
 
-describe("files others could change are refused (SPEC §6)", () => {
+describe("files others could change are refused (security.md)", () => {
   const minimal = (extra = "") => `servers:
   - host: 127.0.0.1
     port: 1

@@ -78,7 +78,7 @@ describe("Executor", () => {
     })
   )
 
-  it.scoped("drain (SPEC §7 shutdown) takes no new actions, lets queued and running ones finish, and reports finished", () =>
+  it.scoped("drain (operations.md shutdown) takes no new actions, lets queued and running ones finish, and reports finished", () =>
     Effect.gen(function* () {
       const dir = tempDir()
       const log = path.join(dir, "drained")

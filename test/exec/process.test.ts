@@ -1,5 +1,5 @@
 /**
- * runProcess against real processes (SPEC §4, last paragraph): no shell,
+ * runProcess against real processes (configuration.md, last paragraph): no shell,
  * closed stdin, bounded output, timeout with SIGTERM then SIGKILL.
  */
 import { describe, expect, it } from "@effect/vitest"

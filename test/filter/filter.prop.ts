@@ -1,5 +1,5 @@
 /**
- * Property tests of filter evaluation: SPEC §3's formula stated directly against the
+ * Property tests of filter evaluation: configuration.md's formula stated directly against the
  * implementation, for arbitrary filters and field maps over small alphabets (so hits are common).
  */
 import { FastCheck as fc } from "effect"
@@ -18,7 +18,7 @@ const fields: fc.Arbitrary<ReadonlyMap<string, string>> = fc
   .array(fc.tuple(key, val), { maxLength: 4 })
   .map((entries) => new Map(entries))
 
-/** SPEC §3: AND across entries, OR within an entry, exact comparison. */
+/** configuration.md: AND across entries, OR within an entry, exact comparison. */
 const formula = (f: Filter, m: ReadonlyMap<string, string>): boolean =>
   f.every((e) => m.has(e.key) && e.values.includes(m.get(e.key)!))
 
@@ -27,7 +27,7 @@ const entryFails = (f: Filter, m: ReadonlyMap<string, string>, k: string): boole
 
 const NUM_RUNS = 1000
 
-describe("SPEC §3 filters (properties)", () => {
+describe("configuration.md filters (properties)", () => {
   it("evaluateFilter(f, m).pass = every entry's key is present with one of its values", () => {
     fc.assert(
       fc.property(filter, fields, (f, m) => {

@@ -1,5 +1,5 @@
 /**
- * Examples of filter evaluation (SPEC §3), starting from the seed README's filter
+ * Examples of filter evaluation (configuration.md), starting from the seed README's filter
  * `(%action% == "banip" || %action% == "unbanip") && %jail% == "sshd"`.
  */
 import { describe, expect, it } from "vitest"
@@ -17,7 +17,7 @@ const seed: Filter = [
   { key: "jail", values: ["sshd"] }
 ]
 
-describe("SPEC §3 filters: the seed README example", () => {
+describe("configuration.md filters: the seed README example", () => {
   it("passes `jail=sshd, action=banip, ip=192.168.0.1`", () => {
     expect(evaluateFilter(seed, fields({ jail: "sshd", action: "banip", ip: "192.168.0.1" }))).toEqual({ pass: true })
   })
@@ -44,7 +44,7 @@ describe("SPEC §3 filters: the seed README example", () => {
   })
 })
 
-describe("SPEC §3 filters: rules", () => {
+describe("configuration.md filters: rules", () => {
   it("compares exactly and case-sensitively", () => {
     expect(evaluateFilter(seed, fields({ jail: "SSHD", action: "banip" }))).toMatchObject({ pass: false, key: "jail" })
     expect(evaluateFilter(seed, fields({ jail: "sshd ", action: "banip" }))).toMatchObject({ pass: false, key: "jail" })
@@ -78,7 +78,7 @@ describe("SPEC §3 filters: rules", () => {
   })
 })
 
-describe("SPEC §3 filters: server and channel levels", () => {
+describe("configuration.md filters: server and channel levels", () => {
   const server: Filter = [{ key: "action", values: ["banip", "unbanip"] }]
   const channel: Filter = [{ key: "jail", values: ["sshd"] }]
 

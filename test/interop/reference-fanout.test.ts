@@ -1,5 +1,5 @@
 /**
- * Interop (SPEC §1, §7, §8): the built f2bc against an independent reference
+ * Interop (protocol.md/operations.md): the built f2bc against an independent reference
  * fanout server that behaves like fanout.c, and f2bc's broker against it.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -99,7 +99,7 @@ describe("f2bc daemon and publish against the reference server (fanout.c behavio
 
   // Each test ends with a message that must run; the server and the daemon keep
   // order, so it is the barrier proving that an earlier one ran nothing.
-  it("f2bc publish exits 0 and the daemon runs the action once with the exact argv (SPEC §8)", async () => {
+  it("f2bc publish exits 0 and the daemon runs the action once with the exact argv (operations.md)", async () => {
     const before = rec.calls().length
     expect(await publishTo(server.port, "Fail2ban", "jail=sshd, action=banip, ip=192.0.2.7")).toMatchObject({ code: 0 })
     const calls = await rec.waitForCalls(before + 1)
@@ -113,7 +113,7 @@ describe("f2bc daemon and publish against the reference server (fanout.c behavio
     expect(calls.slice(before)).toEqual([["set", "sshd", "banip", "192.0.2.8"]])
   })
 
-  it("runs nothing for a delivery on the reserved channel all (SPEC §1)", async () => {
+  it("runs nothing for a delivery on the reserved channel all (protocol.md)", async () => {
     const before = rec.calls().length
     const client = await rawClient(server.port)
     client.send("announce all jail=sshd, action=banip, ip=192.0.2.20\n")
@@ -124,7 +124,7 @@ describe("f2bc daemon and publish against the reference server (fanout.c behavio
     expect(calls.slice(before)).toEqual([["set", "sshd", "banip", "192.0.2.21"]])
   })
 
-  it("delivers a message with ! and runs of spaces whole: split at the first ! only (SPEC §1)", async () => {
+  it("delivers a message with ! and runs of spaces whole: split at the first ! only (protocol.md)", async () => {
     const before = rec.calls().length
     const text = "jail=sshd, note=alert!  brute   force!!"
     expect(await publishTo(server.port, "Raw", text)).toMatchObject({ code: 0 })
@@ -157,7 +157,7 @@ describe("f2bc daemon and publish against the reference server (fanout.c behavio
   })
 })
 
-describe("f2bc daemon when the reference server dies (SPEC §7)", () => {
+describe("f2bc daemon when the reference server dies (operations.md)", () => {
   afterAll(async () => {
     await stopAll()
     await stopReferences()
@@ -179,7 +179,7 @@ describe("f2bc daemon when the reference server dies (SPEC §7)", () => {
   })
 })
 
-describe("f2bc broker answers a Python fanout client like the reference server (SPEC §8: same protocol, same replies)", () => {
+describe("f2bc broker answers a Python fanout client like the reference server (operations.md: same protocol, same replies)", () => {
   afterAll(async () => {
     await stopAll()
     await stopReferences()

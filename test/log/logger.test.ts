@@ -1,5 +1,5 @@
 /**
- * The line logger (SPEC §9): one line per event with timestamp, level,
+ * The line logger (operations.md): one line per event with timestamp, level,
  * component, server and channel; network text can never forge a line.
  */
 import { describe, expect, it, vi } from "@effect/vitest"

@@ -1,5 +1,5 @@
 /**
- * Fuzz properties of the message grammar (SPEC §2, issue 3 "Trust"): whatever bytes reach
+ * Fuzz properties of the message grammar (protocol.md, issue 3 "Trust"): whatever bytes reach
  * `parseMessage`, it returns a parsed message or a typed MessageError with a safe, bounded text.
  */
 import { FastCheck as fc } from "effect"
@@ -76,7 +76,7 @@ const checkParse = (text: string): void => {
   }
 }
 
-describe("SPEC §2 message parser under arbitrary bytes (fuzz)", () => {
+describe("protocol.md message parser under arbitrary bytes (fuzz)", () => {
   it("on any UTF-8 decoding of arbitrary bytes (NUL, CR, lone LF, invalid sequences), and on every line and delivery framed from them, returns a Message or a MessageError with a documented reason and a log-safe text", () => {
     fc.assert(
       fc.property(hostileBytes, (data) => {

@@ -1,5 +1,5 @@
 /**
- * Property tests of the message grammar: the precise statement of SPEC §2
+ * Property tests of the message grammar: the precise statement of protocol.md
  * (round trip, ignored noise, rejected parts, duplicate keys, fields/envelope split, totality).
  */
 import { FastCheck as fc } from "effect"
@@ -10,7 +10,7 @@ import { blank, emptyParts, pairList, partWithoutEquals, value } from "./arbitra
 
 const NUM_RUNS = 500
 
-describe("SPEC §2 message grammar (properties)", () => {
+describe("protocol.md message grammar (properties)", () => {
   it("round trip: for every valid pair list, parse(print(pairs)).pairs = pairs", () => {
     fc.assert(
       fc.property(pairList, (pairs) => {

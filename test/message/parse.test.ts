@@ -1,5 +1,5 @@
 /**
- * Examples of the message grammar (SPEC §2): one test per rule and per error reason.
+ * Examples of the message grammar (protocol.md): one test per rule and per error reason.
  */
 import * as Either from "effect/Either"
 import { describe, expect, it } from "vitest"
@@ -25,7 +25,7 @@ const expectError = (text: string, reason: MessageErrorReason, part: string, ind
   return error
 }
 
-describe("SPEC §2 message grammar: valid messages", () => {
+describe("protocol.md message grammar: valid messages", () => {
   it("parses the seed example `jail=sshd, action=banip, ip=192.168.0.1` into three fields", () => {
     const m = parsed("jail=sshd, action=banip, ip=192.168.0.1")
     expect(m.kind).toBe("pairs")
@@ -98,7 +98,7 @@ describe("SPEC §2 message grammar: valid messages", () => {
   })
 })
 
-describe("SPEC §2 message grammar: rejected messages name the wrong part", () => {
+describe("protocol.md message grammar: rejected messages name the wrong part", () => {
   it("Empty: the empty text", () => {
     expectError("", "Empty", "", -1)
   })

@@ -1,10 +1,10 @@
 /**
- * Examples of the canonical pair text (SPEC §2): `k1=v1, k2=v2`.
+ * Examples of the canonical pair text (protocol.md): `k1=v1, k2=v2`.
  */
 import { describe, expect, it } from "vitest"
 import { printPairs } from "../../src/message/index.js"
 
-describe("SPEC §2 canonical text", () => {
+describe("protocol.md canonical text", () => {
   it("joins pairs with \", \" and each pair with \"=\"", () => {
     expect(printPairs([["jail", "sshd"], ["action", "banip"], ["ip", "192.168.0.1"]])).toBe(
       "jail=sshd, action=banip, ip=192.168.0.1"

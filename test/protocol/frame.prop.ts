@@ -10,7 +10,7 @@ const bangMessageArb = fc.array(fc.string({ unit: notIn("\r\n\0"), maxLength: 10
   parts.join("!")
 )
 
-describe("SPEC §1 frame properties", () => {
+describe("protocol.md frame properties", () => {
   it("<channel>!<message> is a Delivery of exactly that channel and message, split at the first `!`", () => {
     fc.assert(
       fc.property(channelArb.filter((c) => c !== "debug"), fc.oneof(messageArb, bangMessageArb), (channel, message) => {

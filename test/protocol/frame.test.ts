@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest"
 import { parseFrame } from "../../src/protocol/frame.js"
 
-describe("SPEC §1 server → client lines", () => {
+describe("protocol.md server → client lines", () => {
   it("a ping reply is the server clock in decimal unix seconds", () => {
     expect(parseFrame("1795605900")).toEqual({ _tag: "Pong", serverTime: 1795605900 })
     expect(parseFrame("0")).toEqual({ _tag: "Pong", serverTime: 0 })

@@ -1,5 +1,5 @@
 /**
- * Fuzz properties of the wire codec (SPEC §1, issue 3 "Trust"): arbitrary bytes, in arbitrary
+ * Fuzz properties of the wire codec (protocol.md, issue 3 "Trust"): arbitrary bytes, in arbitrary
  * chunks, through the bounded line splitter and the frame decoder never throw and never escape the bounds.
  */
 import { FastCheck as fc } from "effect"
@@ -107,7 +107,7 @@ const linesOf = (data: Uint8Array): Array<string> =>
 const digitsOnly = /^[0-9]+$/
 const forbiddenInChannel = /[! \t\r\n\0]/
 
-/** The frame `line` must decode to, stated from SPEC §1 alone. */
+/** The frame `line` must decode to, stated from protocol.md alone. */
 const expectedTag = (line: string): Frame["_tag"] => {
   if (digitsOnly.test(line)) return "Pong"
   const bang = line.indexOf("!")
@@ -146,7 +146,7 @@ const checkFrame = (line: string): void => {
   }
 }
 
-describe("SPEC §1 line splitter under arbitrary bytes (fuzz)", () => {
+describe("protocol.md line splitter under arbitrary bytes (fuzz)", () => {
   it("whatever the bytes (NUL, lone CR, lone LF, invalid UTF-8) and the chunking, the events are the naive split at LF, with lines over maxLineBytes reported as Overlong", () => {
     fc.assert(
       fc.property(hostileBytes, cutPoints, smallBound, fc.boolean(), (data, cuts, max, shared) => {
@@ -189,7 +189,7 @@ describe("SPEC §1 line splitter under arbitrary bytes (fuzz)", () => {
   })
 })
 
-describe("SPEC §1 frame decoder under arbitrary bytes (fuzz)", () => {
+describe("protocol.md frame decoder under arbitrary bytes (fuzz)", () => {
   it("every line decoded from arbitrary bytes is exactly one of Pong, Debug, Delivery, Other, as §1 classifies it, and nothing is lost", () => {
     fc.assert(
       fc.property(hostileBytes, (data) => {

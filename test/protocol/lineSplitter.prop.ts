@@ -44,7 +44,7 @@ const content = fc.array(segment, { maxLength: 40 }).map(concatBytes)
 const offsets = fc.array(fc.nat(), { maxLength: 30 })
 const bound = fc.integer({ min: 0, max: 64 })
 
-describe("SPEC §1 framing properties", () => {
+describe("protocol.md framing properties", () => {
   it("the events do not depend on how the bytes are split into chunks", () => {
     fc.assert(
       fc.property(content, offsets, bound, (data, cuts, max) => {

@@ -28,7 +28,7 @@ const feed = (chunks: ReadonlyArray<Uint8Array | string>, max = 1024) => {
 const line = (text: string): LineEvent => ({ _tag: "Line", line: text })
 const overlong = (count: number): LineEvent => ({ _tag: "Overlong", bytes: count })
 
-describe("SPEC §1 framing: lines end with \\n", () => {
+describe("protocol.md framing: lines end with \\n", () => {
   it("splits several lines held in one chunk", () => {
     expect(feed(["debug!connected...\n1795605900\nc!m\n"]).events).toEqual([
       line("debug!connected..."),
@@ -94,7 +94,7 @@ describe("SPEC §1 framing: lines end with \\n", () => {
   })
 })
 
-describe("SPEC §1 framing: a line's length is bounded", () => {
+describe("protocol.md framing: a line's length is bounded", () => {
   it("a line of exactly the bound passes", () => {
     expect(feed(["abcd\n"], 4).events).toEqual([line("abcd")])
   })

@@ -13,7 +13,7 @@ const leftOf = <A>(result: Either.Either<A, ProtocolError>): ProtocolError => {
   return result.left
 }
 
-describe("SPEC §1 channel names", () => {
+describe("protocol.md channel names", () => {
   it("accepts ordinary names, including ones with punctuation, dots and non-ASCII letters", () => {
     for (const name of ["Fail2ban", "bans.eu-west_1", "a", "ç/ñ", "x:y=z"]) {
       expect(validateChannelName(name)).toEqual(Either.right(name))
@@ -48,7 +48,7 @@ describe("SPEC §1 channel names", () => {
   })
 })
 
-describe("SPEC §1 reserved channels", () => {
+describe("protocol.md reserved channels", () => {
   it("are exactly all and debug", () => {
     expect([...RESERVED_CHANNELS].sort()).toEqual(["all", "debug"])
     expect(isReservedChannel("all")).toBe(true)
@@ -58,7 +58,7 @@ describe("SPEC §1 reserved channels", () => {
   })
 })
 
-describe("SPEC §1 message text", () => {
+describe("protocol.md message text", () => {
   it("accepts `!`, spaces, tabs and `=` (a message may contain `!`)", () => {
     for (const text of ["jail=sshd, action=banip, ip=192.0.2.7", "hello world!", "a!b!c", "tab\there", "ünïcödé ✓"]) {
       expect(validateMessageText(text)).toEqual(Either.right(text))

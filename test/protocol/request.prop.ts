@@ -15,7 +15,7 @@ const containing = (chars: string) =>
 const reason = (result: Either.Either<string, { readonly reason: string }>): string | undefined =>
   Either.isLeft(result) ? result.left.reason : undefined
 
-describe("SPEC §1 request encoding properties", () => {
+describe("protocol.md request encoding properties", () => {
   it("every channel containing `!`, space, tab, CR, LF or NUL is refused, in every request that names one", () => {
     fc.assert(
       fc.property(containing("! \t\r\n\0"), validMessage, (channel, message) => {

@@ -2,7 +2,7 @@ import * as Either from "effect/Either"
 import { describe, expect, it } from "vitest"
 import { encodeRequest, Request } from "../../src/protocol/request.js"
 
-describe("SPEC §1 client → server lines", () => {
+describe("protocol.md client → server lines", () => {
   it("subscribe <channel>", () => {
     expect(encodeRequest(Request.subscribe("Fail2ban"))).toEqual(Either.right("subscribe Fail2ban\n"))
   })
@@ -30,7 +30,7 @@ describe("SPEC §1 client → server lines", () => {
   })
 })
 
-describe("SPEC §1 encoding refuses what would break framing", () => {
+describe("protocol.md encoding refuses what would break framing", () => {
   it("a channel with a space would be read as part of the message", () => {
     const result = encodeRequest(Request.announce("a b", "m"))
     expect(Either.isLeft(result) && result.left.reason).toBe("BadChannel")

@@ -1,5 +1,5 @@
 /**
- * The reconnect schedule (SPEC §7): exponential backoff with jitter, capped.
+ * The reconnect schedule (operations.md): exponential backoff with jitter, capped.
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"

@@ -1,5 +1,5 @@
 /**
- * Property test of SPEC §6 ignoreip against an arithmetic model: an ip (address
+ * Property test of security.md ignoreip against an arithmetic model: an ip (address
  * or range) is ignored exactly when it overlaps an entry, IPv4 being the IPv4-mapped part of IPv6 (::ffff:0:0/96).
  */
 import { FastCheck as fc } from "effect"
@@ -66,7 +66,7 @@ const overlaps = (a: Generated, b: Generated): boolean => {
 
 const parsed = (text: string): Range => Either.getOrThrow(parseRange(text))
 
-describe("SPEC §6 ignoreip (properties)", () => {
+describe("security.md ignoreip (properties)", () => {
   it("every generated range parses back with its family and prefix", () => {
     fc.assert(
       fc.property(anyRange, (range) => {
@@ -117,7 +117,7 @@ const spellings = (range: Generated): ReadonlyArray<string> => {
   return [full, canonical, canonical.toUpperCase(), tail]
 }
 
-describe("SPEC §6 ignoreip agrees with node:net's BlockList (properties)", () => {
+describe("security.md ignoreip agrees with node:net's BlockList (properties)", () => {
   it("an address is covered by an entry exactly when BlockList.check says so, however the address is spelled", () => {
     fc.assert(
       fc.property(anyRange, anyRange, (entry, address) => {

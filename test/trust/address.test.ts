@@ -1,5 +1,5 @@
 /**
- * SPEC §6 ignoreip: addresses and ranges parsed with node:net, and which
+ * security.md ignoreip: addresses and ranges parsed with node:net, and which
  * ignoreip entry covers a message's ip (an address, or a range overlapping an entry either way).
  */
 import * as Either from "effect/Either"
@@ -54,7 +54,7 @@ describe("parseRange: an address or address/prefix (node:net decides what an add
   })
 })
 
-describe("SPEC §6 ignoreip: which entry covers an ip", () => {
+describe("security.md ignoreip: which entry covers an ip", () => {
   it("the default list is fail2ban's: 127.0.0.1/8 and ::1", () => {
     expect(Defaults.ignoreip).toEqual(["127.0.0.1/8", "::1"])
     const defaults = listOf(...Defaults.ignoreip)

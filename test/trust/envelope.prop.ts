@@ -1,5 +1,5 @@
 /**
- * Property tests of the SPEC §6 envelope: what publish appends is read back
+ * Property tests of the security.md envelope: what publish appends is read back
  * exactly on receipt, and `%_msg%` never carries envelope pairs wherever they stand.
  */
 import { FastCheck as fc } from "effect"
@@ -16,7 +16,7 @@ const nodeName = fc.stringMatching(/^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,30}$/)
 const nowMs = fc.integer({ min: 0, max: 4_102_444_800_000 })
 const idBytes = fc.uint8Array({ minLength: 16, maxLength: 16 })
 
-describe("SPEC §6 envelope (properties)", () => {
+describe("security.md envelope (properties)", () => {
   it("appendEnvelope then parseMessage gives back the fields, the envelope, and the text as given as %_msg%", () => {
     fc.assert(
       fc.property(fieldPairs, nodeName, nowMs, idBytes, (pairs, origin, now, bytes) => {

@@ -1,5 +1,5 @@
 /**
- * SPEC §6 envelope: `_id` (128-bit hex), `_ts` (unix seconds), `_origin` (node
+ * security.md envelope: `_id` (128-bit hex), `_ts` (unix seconds), `_origin` (node
  * name) as publish appends them, and their validation on receipt.
  */
 import * as Either from "effect/Either"
@@ -31,7 +31,7 @@ const problemOf = (pairs: Record<string, string>): { readonly key: string; reado
     }
   })
 
-describe("SPEC §6 envelope: readEnvelope", () => {
+describe("security.md envelope: readEnvelope", () => {
   it("a message without envelope pairs has an empty envelope (an old client)", () => {
     expect(envelopeOf({})).toEqual(Either.right({ id: undefined, ts: undefined, origin: undefined, sig: undefined }))
   })
@@ -76,7 +76,7 @@ describe("SPEC §6 envelope: readEnvelope", () => {
   })
 })
 
-describe("SPEC §6 envelope: what publish appends", () => {
+describe("security.md envelope: what publish appends", () => {
   it("newEnvelope: the id is the random bytes in hex, the time is whole unix seconds", () => {
     const bytes = Uint8Array.from({ length: 16 }, (_, i) => i * 17)
     const requested: Array<number> = []

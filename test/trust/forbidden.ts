@@ -1,5 +1,5 @@
 /**
- * The test oracle for SPEC §6's forbidden characters: how a refusal names
+ * The test oracle for security.md's forbidden characters: how a refusal names
  * each kind (written out here, independently of src/trust/values.ts).
  */
 export const forbiddenKind = (code: number): string =>

@@ -1,5 +1,5 @@
 /**
- * Property test of the SPEC §6 dedupe table against a simple model, over
+ * Property test of the security.md dedupe table against a simple model, over
  * arbitrary sequences of lookups and records (pinned or not): same answers, same eviction counts, never above capacity.
  */
 import { FastCheck as fc } from "effect"
@@ -69,7 +69,7 @@ const makeModel = (capacity: number) => {
   }
 }
 
-describe("SPEC §6 dedupe table (properties)", () => {
+describe("security.md dedupe table (properties)", () => {
   it("answers and evicts exactly as the model does (pinned or not), and never holds more than its capacity", () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 5 }), fc.array(op, { maxLength: 60 }), (capacity, ops) => {

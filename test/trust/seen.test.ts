@@ -1,11 +1,11 @@
 /**
- * SPEC §6 replay and dedupe: the table of executed ids remembers each until
+ * security.md replay and dedupe: the table of executed ids remembers each until
  * it expires, never holds more than its capacity, and counts the live entries it evicts.
  */
 import { describe, expect, it } from "vitest"
 import { makeSeenTable } from "../../src/trust/index.js"
 
-describe("SPEC §6 dedupe table: makeSeenTable", () => {
+describe("security.md dedupe table: makeSeenTable", () => {
   it("an unknown key was not seen", () => {
     expect(makeSeenTable(10).seenAt("a", 0)).toBeUndefined()
   })

@@ -1,5 +1,5 @@
 /**
- * Property tests of SPEC §6 signatures: signing round-trips for any channel,
+ * Property tests of security.md signatures: signing round-trips for any channel,
  * fields and secrets (key rotation included), and any one-byte or one-character change to a signed
  * line, taken through frame parsing and the daemon's decide, never reaches Execute.
  */
@@ -32,7 +32,7 @@ const verifyText = (keys: ReadonlyArray<Uint8Array>, channel: string, text: stri
   )
 }
 
-describe("SPEC §6 signatures (properties)", () => {
+describe("security.md signatures (properties)", () => {
   it("a message signed with any one of a channel's secrets verifies against all of them, in any order", () => {
     fc.assert(
       fc.property(channelName, fieldPairs, idHex, secrets, fc.nat(), fc.nat(), (channel, pairs, id, keys, signer, shift) => {
@@ -107,7 +107,7 @@ const expectStopped = (decisions: ReadonlyArray<Decision>): void => {
   }
 }
 
-describe("SPEC §6 signatures: any one-byte change to a signed message is rejected (properties)", () => {
+describe("security.md signatures: any one-byte change to a signed message is rejected (properties)", () => {
   it("the unchanged line executes (so the properties below test the change, not the message)", () => {
     fc.assert(
       fc.property(signedLine, (line) => {

@@ -1,5 +1,5 @@
 /**
- * SPEC §6 signatures: `_sig` = base64url(HMAC-SHA256(secret, `<channel>!<text
+ * security.md signatures: `_sig` = base64url(HMAC-SHA256(secret, `<channel>!<text
  * before ", _sig=">`)) as the last pair; missing, misplaced and wrong signatures, and key rotation.
  */
 import * as Either from "effect/Either"
@@ -33,7 +33,7 @@ const verify = (secrets: ReadonlyArray<Uint8Array>, text: string, channel = CHAN
   )
 }
 
-describe("SPEC §6 signatures: what is signed", () => {
+describe("security.md signatures: what is signed", () => {
   it("the signed bytes are <channel>!<text>, UTF-8", () => {
     expect(signedBytes("ch", "a=é")).toEqual(Buffer.from("ch!a=\u00e9", "utf8"))
   })
@@ -60,7 +60,7 @@ describe("SPEC §6 signatures: what is signed", () => {
   })
 })
 
-describe("SPEC §6 signatures: verifySignature", () => {
+describe("security.md signatures: verifySignature", () => {
   it("accepts the text as signed", () => {
     expect(verify([SECRET], appendSignature(SECRET, CHANNEL, UNSIGNED))).toEqual(Either.right(undefined))
   })

@@ -1,5 +1,5 @@
 /**
- * Property tests of SPEC §6's universal value rules: for every type, a control,
+ * Property tests of security.md's universal value rules: for every type, a control,
  * line-separator or bidi character is refused at its first position, and a leading "-" is refused unless the type is int.
  */
 import { FastCheck as fc } from "effect"
@@ -52,7 +52,7 @@ const utf16IndexOfFirstForbidden = (value: string): number => {
   return -1
 }
 
-describe("SPEC §6 universal value rules (properties)", () => {
+describe("security.md universal value rules (properties)", () => {
   it("for every type, a value holding a forbidden character is refused, naming the first one and its position", () => {
     fc.assert(
       fc.property(anyType, fc.string({ maxLength: 10 }), forbiddenChar, fc.string({ maxLength: 10 }), (type, before, c, after) => {

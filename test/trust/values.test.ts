@@ -1,5 +1,5 @@
 /**
- * SPEC §6 typed values: what each type (ip, cidr, int, name, text, /regex/)
+ * security.md typed values: what each type (ip, cidr, int, name, text, /regex/)
  * accepts and refuses, the type specs a config may write, and the first-offender rules of checkFields/checkBody.
  */
 import * as Either from "effect/Either"
@@ -51,7 +51,7 @@ const refuses = (spec: string, values: ReadonlyArray<string>, problem: string): 
   for (const value of values) expect([value, problemText(type, value)]).toEqual([value, problem])
 }
 
-describe("SPEC §6 typed values: ip (the default type of the key ip)", () => {
+describe("security.md typed values: ip (the default type of the key ip)", () => {
   it("the default types give ip the type ip, ban_until the type int, and nothing else", () => {
     expect([...DEFAULT_TYPES]).toEqual([["ip", { _tag: "ip" }], ["ban_until", { _tag: "int" }]])
   })
@@ -85,7 +85,7 @@ describe("SPEC §6 typed values: ip (the default type of the key ip)", () => {
   })
 })
 
-describe("SPEC §6 typed values: cidr", () => {
+describe("security.md typed values: cidr", () => {
   it("accepts an address or address/prefix within the family's bounds", () => {
     accepts("cidr", ["192.0.2.0/24", "192.0.2.7", "192.0.2.7/32", "0.0.0.0/0", "2001:db8::/32", "::/0", "::1/128",
       "::ffff:10.0.0.0/104"])
@@ -101,7 +101,7 @@ describe("SPEC §6 typed values: cidr", () => {
   })
 })
 
-describe("SPEC §6 typed values: int", () => {
+describe("security.md typed values: int", () => {
   it("accepts decimal integers, negative ones included (the one type a leading - may start)", () => {
     accepts("int", ["0", "7", "42", "-1", "-42", "999999999999999999"])
   })
@@ -111,7 +111,7 @@ describe("SPEC §6 typed values: int", () => {
   })
 })
 
-describe("SPEC §6 typed values: name ([A-Za-z0-9_.-]+, not starting with -)", () => {
+describe("security.md typed values: name ([A-Za-z0-9_.-]+, not starting with -)", () => {
   it("accepts jail-like names up to NAME_MAX characters", () => {
     accepts("name", ["sshd", "nginx-http-auth", "a.b_c", "_x", "x-", "0", "a".repeat(NAME_MAX)])
   })
@@ -126,7 +126,7 @@ describe("SPEC §6 typed values: name ([A-Za-z0-9_.-]+, not starting with -)", (
   })
 })
 
-describe("SPEC §6 typed values: text (every key without a type)", () => {
+describe("security.md typed values: text (every key without a type)", () => {
   it("accepts shell metacharacters and any printable unicode: the value only ever becomes one argv word", () => {
     accepts("text", ["$(reboot)", "`id`", "a b; rm -rf /", "'\"\\", "é🙂東", "x=y", "", " "])
   })
@@ -136,7 +136,7 @@ describe("SPEC §6 typed values: text (every key without a type)", () => {
   })
 })
 
-describe("SPEC §6 typed values: /regex/ matches the whole value", () => {
+describe("security.md typed values: /regex/ matches the whole value", () => {
   it("anchors the pattern: a value must match from its first to its last character", () => {
     accepts("/[a-z]+/", ["abc"])
     refuses("/[a-z]+/", ["abc1", "1abc", "a c", ""], "is not a match of /[a-z]+/")
@@ -169,7 +169,7 @@ describe("SPEC §6 typed values: /regex/ matches the whole value", () => {
   })
 })
 
-describe("SPEC §6 type specs: parseValueType", () => {
+describe("security.md type specs: parseValueType", () => {
   it("knows ip, cidr, int, name and text", () => {
     for (const spec of ["ip", "cidr", "int", "name", "text"]) expect(typeOf(spec)).toEqual({ _tag: spec })
   })
@@ -201,7 +201,7 @@ describe("SPEC §6 type specs: parseValueType", () => {
   })
 })
 
-describe("SPEC §6 universal rules: control characters and bidi formatting, for every type", () => {
+describe("security.md universal rules: control characters and bidi formatting, for every type", () => {
   const forbidden = ["\u0000", "\u0001", "\u0007", "\t", "\u001b", "\u001f", "\u007f", "\u0080", "\u009b", "\u009f",
     "\u061c", "\u200e", "\u200f", "\u2028", "\u2029", "\u202a", "\u202e", "\u2066", "\u2069"]
 
