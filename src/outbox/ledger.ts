@@ -9,8 +9,8 @@ import type { OutboxFigures, ServerFigures } from "./model.js"
 import { encodeRecord, type Entry, type LiveEntry } from "./record.js"
 
 export interface Ledger {
-  /** Owes `entry` to `servers` (and wakes their fibers). */
-  readonly owe: (entry: Entry, servers: ReadonlyArray<string>) => void
+  /** Owes `entry` to `servers` (and wakes their fibers); `bytes` is its record's size when the caller has it encoded. */
+  readonly owe: (entry: Entry, servers: ReadonlyArray<string>, bytes?: number) => void
   /** The first `max` entries owed to `server`, in acceptance order. */
   readonly pending: (server: string, max: number) => ReadonlyArray<Entry>
   readonly awaitPending: (server: string) => Effect.Effect<void>
@@ -34,9 +34,9 @@ export const makeLedger = (): Ledger => {
   const oldestAcceptedMs = () => live.values().next().value?.entry.acceptedMs
 
   return {
-    owe: (entry, servers) => {
+    owe: (entry, servers, recordBytes) => {
       if (servers.length === 0) return
-      const bytes = encodeRecord({ _tag: "Entry", entry }).length
+      const bytes = recordBytes ?? encodeRecord({ _tag: "Entry", entry }).length
       live.set(entry.seq, { entry, remaining: new Set(servers), bytes })
       liveBytes += bytes
       for (const server of servers) {

@@ -58,7 +58,8 @@ export const makeOutbox = (options: OutboxOptions): Effect.Effect<Outbox, Outbox
         const entry: Entry = { ...fields, seq: nextSeq++ }
         reserved++
         // Owed (visible to delivery and compaction) only once it is on disk.
-        return file.append(encodeRecord({ _tag: "Entry", entry }), () => ledger.owe(entry, entry.targets)).pipe(
+        const bytes = encodeRecord({ _tag: "Entry", entry })
+        return file.append(bytes, () => ledger.owe(entry, entry.targets, bytes.length)).pipe(
           Effect.ensuring(Effect.sync(() => reserved--)),
           Effect.zipRight(gauges),
           Effect.as(entry)
