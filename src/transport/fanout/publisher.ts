@@ -5,10 +5,8 @@
  */
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as net from "node:net"
-import { parseFrame } from "../../protocol/frame.js"
-import { initialSplitter, splitChunk, type SplitterState } from "../../protocol/lineSplitter.js"
 import { serverName, TransportError, type FanoutEndpoint as Endpoint, type Outgoing } from "../transport.js"
+import { connectToPublish, timeoutFailure, type ExchangeFailure, type PublishConnection } from "./exchange.js"
 import { batchPayload } from "./publish.js"
 
 /** An idle connection is closed after this long: the next batch connects again (no connection left to go stale). */
@@ -17,13 +15,10 @@ export const IDLE_MS = 5_000
 type Outcome = Either.Either<void, TransportError>
 
 interface Link {
-  readonly socket: net.Socket
+  readonly connection: PublishConnection
   readonly server: string
   /** One per batch written, in order: the next pong settles the first. */
   readonly waiting: Array<(outcome: Outcome) => void>
-  splitter: SplitterState
-  connected: boolean
-  busy: boolean
   timer: ReturnType<typeof setTimeout> | undefined
 }
 
@@ -38,10 +33,10 @@ export const makePublisher = (): Publisher => {
   const links = new Map<string, Link>()
 
   /** Ends `link`: every batch still waiting fails with the reason (none when it was idle). */
-  const drop = (link: Link, reason: TransportError["reason"], detail: string) => {
+  const drop = (link: Link, { reason, detail }: Omit<ExchangeFailure, "_tag">) => {
     if (links.get(link.server) === link) links.delete(link.server)
     clearTimeout(link.timer)
-    link.socket.destroy()
+    link.connection.socket.destroy()
     const failed = Either.left(new TransportError({ reason, server: link.server, detail }))
     for (const settle of link.waiting.splice(0)) settle(failed)
   }
@@ -50,28 +45,24 @@ export const makePublisher = (): Publisher => {
   const arm = (link: Link, endpoint: Endpoint) => {
     clearTimeout(link.timer)
     link.timer = link.waiting.length > 0
-      ? setTimeout(() => drop(link, link.connected ? "Timeout" : "Connect", link.connected ? `no pong within ${endpoint.pingTimeoutMs} ms` : "cannot connect: Connection timed out"), endpoint.pingTimeoutMs)
-      : setTimeout(() => drop(link, "Closed", "idle"), IDLE_MS)
+      ? setTimeout(() => drop(link, timeoutFailure(link.connection, endpoint.pingTimeoutMs)), endpoint.pingTimeoutMs)
+      : setTimeout(() => drop(link, { reason: "Closed", detail: "idle" }), IDLE_MS)
   }
 
   const open = (endpoint: Endpoint, server: string): Link => {
-    const socket = net.connect({ host: endpoint.host, port: endpoint.port, noDelay: true })
-    const link: Link = { socket, server, waiting: [], splitter: initialSplitter, connected: false, busy: false, timer: undefined }
-    socket.once("connect", () => (link.connected = true))
-    socket.on("data", (chunk: Buffer) => {
-      const result = splitChunk(link.splitter, chunk, endpoint.maxLineBytes)
-      link.splitter = result.state
-      for (const event of result.events) {
-        if (event._tag !== "Line") continue
-        const frame = parseFrame(event.line)
-        if (frame._tag === "Debug" && frame.text === "busy") link.busy = true
-        if (frame._tag !== "Pong") continue
-        link.waiting.shift()?.(Either.void)
-        arm(link, endpoint)
-      }
-    })
-    socket.on("error", (error) => drop(link, link.connected ? "Read" : "Connect", link.connected ? error.message : `cannot connect: ${error.message}`))
-    socket.on("close", () => drop(link, link.busy ? "Busy" : "Closed", link.busy ? "server is full (debug!busy)" : "server closed the connection"))
+    const link: Link = {
+      connection: connectToPublish(
+        endpoint,
+        () => {
+          link.waiting.shift()?.(Either.void)
+          arm(link, endpoint)
+        },
+        (failure) => drop(link, failure)
+      ),
+      server,
+      waiting: [],
+      timer: undefined
+    }
     links.set(server, link)
     return link
   }
@@ -80,7 +71,7 @@ export const makePublisher = (): Publisher => {
   const send = (endpoint: Endpoint, server: string, payload: string, reuse: boolean) =>
     Effect.async<void, TransportError>((resume) => {
       const existing = links.get(server)
-      if (existing !== undefined && !reuse) drop(existing, "Closed", "replaced")
+      if (existing !== undefined && !reuse) drop(existing, { reason: "Closed", detail: "replaced" })
       const link = (reuse ? existing : undefined) ?? open(endpoint, server)
       let settled = false
       link.waiting.push((outcome) => {
@@ -88,9 +79,9 @@ export const makePublisher = (): Publisher => {
         resume(outcome)
       })
       arm(link, endpoint)
-      link.socket.write(payload)
+      link.connection.socket.write(payload)
       // Interrupted while waiting: the pongs no longer line up with the batches, so the connection goes.
-      return Effect.sync(() => settled || drop(link, "Closed", "interrupted"))
+      return Effect.sync(() => settled || drop(link, { reason: "Closed", detail: "interrupted" }))
     })
 
   const publishAll = (endpoint: Endpoint, messages: ReadonlyArray<Outgoing>): Effect.Effect<void, TransportError> =>
@@ -108,7 +99,7 @@ export const makePublisher = (): Publisher => {
   return {
     publishAll,
     close: () => {
-      for (const link of [...links.values()]) drop(link, "Closed", "the daemon stops")
+      for (const link of [...links.values()]) drop(link, { reason: "Closed", detail: "the daemon stops" })
     }
   }
 }
