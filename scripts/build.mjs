@@ -73,38 +73,24 @@ const lazyCrypto = {
   }
 }
 
+/** What both bundles are: one minified CommonJS file for Node 20 and later, with its source map. */
+const bundleOptions = { bundle: true, format: "cjs", platform: "node", target: "node20", minify: true, sourcemap: "linked", logLevel: "warning" }
+
 rmSync("dist", { recursive: true, force: true })
 // `f2bc publish` to --host without a config (cli/publishPlain.ts): no Effect runtime, read before the big bundle.
 const publishBundle = await build({
+  ...bundleOptions,
   plugins: [lazyCrypto],
   entryPoints: ["src/cli/publishPlain.ts"],
   outfile: "dist/f2bc-publish.cjs",
-  bundle: true,
-  format: "cjs",
-  platform: "node",
-  target: "node20",
-  minify: true,
-  sourcemap: "linked",
-  metafile: true,
-  logLevel: "warning"
+  metafile: true
 })
 // What keeps it small: no Effect module but Either (a data type), no node:crypto at load.
 const bundled = Object.entries(publishBundle.metafile.outputs["dist/f2bc-publish.cjs"].inputs).flatMap(([input, { bytesInOutput }]) => (bytesInOutput > 0 ? [input] : []))
 const effectModules = bundled.filter((input) => /node_modules\/effect\//.test(input) && !/\/(Either|internal\/either|Equal|Hash|Function|Utils|Inspectable|Pipeable|internal\/effectable|GlobalValue|Predicate|internal\/version|internal\/opCodes\/effect)\.js$/.test(input))
 if (effectModules.length > 0) throw new Error(`dist/f2bc-publish.cjs must not bundle Effect's runtime, it has: ${effectModules.join(", ")}`)
 
-await build({
-  plugins: [noWebSocket],
-  entryPoints: ["src/bin.ts"],
-  outfile: "dist/f2bc.cjs",
-  bundle: true,
-  format: "cjs",
-  platform: "node",
-  target: "node20",
-  minify: true,
-  sourcemap: "linked",
-  logLevel: "warning"
-})
+await build({ ...bundleOptions, plugins: [noWebSocket], entryPoints: ["src/bin.ts"], outfile: "dist/f2bc.cjs" })
 
 // The executable. A bundle's build id (a hash of it) names it in its caches' names: a cache of
 // another bundle of the same length would otherwise be taken by V8.
