@@ -5,17 +5,9 @@
 import { readFileSync } from "node:fs"
 import { describe, expect, it } from "vitest"
 import { runF2bc, tempDir, writeConfig } from "../support/harness.js"
-import { decoded, issues } from "./expect.js"
+import { decoded, issues, oneChannel } from "./expect.js"
 
-const channel = (action: string, batch: string, extra = ""): string => `
-servers:
-  - host: hub.example.com
-    port: 1986
-    channels:
-      - name: Fail2ban
-        action: ${JSON.stringify(action)}
-        batch: ${batch}
-${extra}`
+const channel = (action: string, batch: string, extra = ""): string => oneChannel(action, `        batch: ${batch}`, extra)
 
 const F2B = "fail2ban-client set cluster-%jail% %action% %ip%"
 

@@ -19,3 +19,14 @@ export const issues = (yaml: string): ReadonlyArray<string> =>
       throw new Error("expected the config to be refused")
     }
   })
+
+/** A config of one fanout server with one channel, `Fail2ban`, running `action`, with `channelLines` (indented for the channel) and then `extra`. */
+export const oneChannel = (action: string, channelLines: string, extra = ""): string => `
+servers:
+  - host: hub.example.com
+    port: 1986
+    channels:
+      - name: Fail2ban
+        action: ${JSON.stringify(action)}
+${channelLines}
+${extra}`

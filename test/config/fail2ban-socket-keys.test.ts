@@ -6,17 +6,9 @@ import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { socketFor } from "../../src/fail2ban/index.js"
 import { runF2bc, tempDir, writeConfig } from "../support/harness.js"
-import { decoded, issues } from "./expect.js"
+import { decoded, issues, oneChannel } from "./expect.js"
 
-const channel = (action: string, socket: string, extra = ""): string => `
-servers:
-  - host: hub.example.com
-    port: 1986
-    channels:
-      - name: Fail2ban
-        action: ${JSON.stringify(action)}
-        fail2ban_socket: ${socket}
-${extra}`
+const channel = (action: string, socket: string, extra = ""): string => oneChannel(action, `        fail2ban_socket: ${socket}`, extra)
 
 const F2B = "fail2ban-client set cluster-%jail% %action% %ip%"
 
