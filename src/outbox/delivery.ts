@@ -60,8 +60,11 @@ const nextBatch = (outbox: Outbox, config: Config, name: string, nowMs: number) 
     const messages: Array<Outgoing> = []
     const orphans: Array<Entry> = []
     let bytes = 0
+    // Looked up once per channel, not per entry: a batch holds up to BATCH_ENTRIES of a few channels.
+    const targets = new Map<string, ReturnType<typeof targetFor>>()
     for (const entry of outbox.pending(name, BATCH_ENTRIES)) {
-      const target = targetFor(config, name, entry.channel)
+      if (!targets.has(entry.channel)) targets.set(entry.channel, targetFor(config, name, entry.channel))
+      const target = targets.get(entry.channel)
       if (target === undefined) {
         orphans.push(entry)
         continue
