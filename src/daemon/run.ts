@@ -23,7 +23,7 @@ import { holdPidFile } from "./pidfile.js"
 import { ioFriendlyScheduler } from "./scheduler.js"
 import { onSignal } from "../platform/signal.js"
 import { checkDirectory } from "./stateFile.js"
-import { needsStateDir, openState } from "../state/state.js"
+import { needsStateDir, openState, openStateDir } from "../state/state.js"
 
 /** Why a reload failed: the config's error, or an unexpected one (a defect: its stack goes to the log). */
 const reloadFailure = (cause: Cause.Cause<ConfigError>): string =>
@@ -95,14 +95,16 @@ export const runForeground = (config: Config, pidFile: string | undefined, ready
     Effect.gen(function* () {
       if (pidFile !== undefined) yield* holdPidFile(pidFile)
       const socket = config.control_socket ?? (pidFile === undefined ? undefined : controlSocketBeside(pidFile))
+      // state_dir first, once: the socket may live in it.
+      const keepsState = needsStateDir(config, socket !== undefined)
+      if (keepsState) yield* openStateDir(config.state_dir)
       // The control socket is the outbox's only way in: without one there is nothing to hand off.
-      // (Opened first: state_dir is created here, and the socket may live in it.)
       const outbox = socket === undefined
         ? undefined
         : yield* makeOutbox({ dir: config.state_dir, maxEntries: config.outbox_max_entries }).pipe(Effect.annotateLogs({ component: "outbox" }))
       if (socket !== undefined) yield* checkDirectory(socket, "control socket")
       // The replay guard (and the scheduled expiries) in state_dir, when the config needs them.
-      const state = needsStateDir(config, socket !== undefined) ? yield* openState(config).pipe(Effect.annotateLogs({ component: "state" })) : undefined
+      const state = keepsState ? yield* openState(config).pipe(Effect.annotateLogs({ component: "state" })) : undefined
       const daemon = yield* startDaemon(config, outbox, state)
       yield* onHangup(config.source, daemon)
       if (config.metrics !== undefined) yield* serveMetrics(config.metrics)

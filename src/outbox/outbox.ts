@@ -7,10 +7,9 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as nodePath from "node:path"
-import { holdPidFile, type PidFileError } from "../daemon/pidfile.js"
 import type { StateFileError } from "../daemon/stateFile.js"
 import { countOutbox, setOutboxGauges } from "../metrics/metrics.js"
-import { openOutboxFile, prepareStateDir } from "./file.js"
+import { openOutboxFile } from "./file.js"
 import { makeLedger } from "./ledger.js"
 import { OutboxError, type Outbox } from "./model.js"
 import { encodeRecord, liveEntries, type Entry } from "./record.js"
@@ -22,12 +21,12 @@ export interface OutboxOptions {
 
 const entries = (n: number): string => `${n} entr${n === 1 ? "y" : "ies"}`
 
-/** Opens the outbox of `options.dir` for the scope's lifetime: recovers what a previous run left, then serves. */
-export const makeOutbox = (options: OutboxOptions): Effect.Effect<Outbox, OutboxError | StateFileError | PidFileError, Scope.Scope> =>
+/**
+ * Opens the outbox of `options.dir` (prepared and held by state/state.ts's openStateDir: one daemon per state_dir, two
+ * appending to one file would tear each other's records) for the scope's lifetime: recovers what a previous run left, then serves.
+ */
+export const makeOutbox = (options: OutboxOptions): Effect.Effect<Outbox, OutboxError | StateFileError, Scope.Scope> =>
   Effect.gen(function* () {
-    yield* prepareStateDir(options.dir)
-    // One daemon per state_dir: two appending to one file would tear each other's records.
-    yield* holdPidFile(nodePath.join(options.dir, "daemon.pid"))
     const ledger = makeLedger()
     let nextSeq = 1
     let reserved = 0

@@ -33,13 +33,14 @@ const channels = (config: Config) => config.servers.flatMap((server) => server.c
 export const needsStateDir = (config: Config, hasControlSocket: boolean): boolean =>
   hasControlSocket || channels(config).some((channel) => channel.secret_files.length > 0 || channel.expire !== undefined)
 
-/** Opens state_dir (created 0700, one daemon per directory) and its journals, for the scope's lifetime. */
-export const openState = (config: Config): Effect.Effect<DaemonState, JournalError | StateFileError | OutboxError | PidFileError, Scope.Scope> =>
+/** Prepares state_dir (created 0700, refused when others could write it) and holds it: one daemon per directory, for the scope's lifetime. */
+export const openStateDir = (dir: string): Effect.Effect<void, StateFileError | OutboxError | PidFileError, Scope.Scope> =>
+  Effect.zipRight(prepareStateDir(dir), holdPidFile(nodePath.join(dir, "daemon.pid")))
+
+/** Opens the journals of state_dir (openStateDir prepared it), for the scope's lifetime. */
+export const openState = (config: Config): Effect.Effect<DaemonState, JournalError | StateFileError, Scope.Scope> =>
   Effect.gen(function* () {
     const dir = config.state_dir
-    yield* prepareStateDir(dir)
-    // One daemon per state_dir (the outbox holds the same file when it is opened too: the same pid passes).
-    yield* holdPidFile(nodePath.join(dir, "daemon.pid"))
     const table = makeSeenTable(config.dedupe_max_entries)
     const seen = yield* openSeenJournal(dir, table, yield* Clock.currentTimeMillis)
     // Opened whenever a channel has expire_action; kept (and run) even if a reload removes it.

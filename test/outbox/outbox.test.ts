@@ -9,6 +9,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { makeOutbox } from "../../src/outbox/outbox.js"
 import { decodeRecords } from "../../src/outbox/record.js"
+import { openStateDir } from "../../src/state/state.js"
 import { tempDir } from "../support/harness.js"
 
 const entry = (n: number, targets: ReadonlyArray<string>) => ({
@@ -21,7 +22,8 @@ const entry = (n: number, targets: ReadonlyArray<string>) => ({
   targets
 })
 
-const open = (dir: string, maxEntries = 100) => makeOutbox({ dir, maxEntries })
+/** As the daemon opens it: state_dir prepared and held first. */
+const open = (dir: string, maxEntries = 100) => Effect.zipRight(openStateDir(dir), makeOutbox({ dir, maxEntries }))
 
 describe("the outbox service", () => {
   it.live("what was owed before a restart is owed after it, a torn last record ignored", () =>
